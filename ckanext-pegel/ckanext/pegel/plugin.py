@@ -1,0 +1,8 @@
+"""Water levels: PEGELONLINE harvester, MQTT sensor ingest, thresholds, pegel_view and dashboard."""
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+
+
+@tk.blanket.config_declarations
+class PegelPlugin(p.SingletonPlugin):
+    pass
