@@ -4,9 +4,9 @@
 Standard library only, so that it runs before the virtualenv exists. The Makefile calls it:
 
     stack.py setup                  build Solr, create databases, migrate, write the config, add a sysadmin
-    stack.py start [--services]     start the services (reusing running ones), then CKAN and its workers
-    stack.py stop                   stop everything this project started
-    stack.py status                 one line per service: up, down, or reused
+    stack.py start [--services|NAME...]   start the services (reusing running ones), then CKAN and its workers
+    stack.py stop [NAME...]               stop what this project started
+    stack.py status [NAME...]             one line per service: up, down, or reused
 
 Everything it writes lives under the state directory (``var/``, or ``$SW_STATE_DIR``). A command that
 cannot do its job says why on stderr and exits 1: a port taken by another program, a Solr core that
@@ -571,29 +571,38 @@ def setup() -> None:
 
 # --- commands ------------------------------------------------------------------------------------
 
+def select(names: list[str]) -> list[Service]:
+    """The processes named on the command line (all of them when none is named), in start order."""
+    everything = SERVICES + CKAN_PROCESSES
+    unknown = set(names) - {process.name for process in everything}
+    if unknown:
+        raise StackError(f"unknown service {', '.join(sorted(unknown))}; "
+                         f"known: {', '.join(process.name for process in everything)}")
+    return [process for process in everything if not names or process.name in names]
+
+
 def start_services() -> None:
+    start(SERVICES)
+
+
+def start(processes: list[Service]) -> None:
     ensure_dirs()
-    for service in SERVICES:
-        service.start()
-
-
-def start_all() -> None:
-    start_services()
-    if not DEV_INI.exists():
+    if any(isinstance(process, CkanProcess) for process in processes) and not DEV_INI.exists():
         raise StackError(f"{DEV_INI} is missing: run `make setup` first")
-    for process in CKAN_PROCESSES:
+    for process in processes:
         process.start()
-    say(f"CKAN answers at http://127.0.0.1:{PORTS['ckan']} (logs in {LOG})")
+    if CKAN_PROCESSES[0] in processes:
+        say(f"CKAN answers at http://127.0.0.1:{PORTS['ckan']} (logs in {LOG})")
 
 
-def stop_all() -> None:
-    for process in reversed(CKAN_PROCESSES + SERVICES):
+def stop(processes: list[Service]) -> None:
+    for process in reversed(processes):
         process.stop()
 
 
-def status() -> int:
+def status(processes: list[Service]) -> int:
     down = 0
-    for process in SERVICES + CKAN_PROCESSES:
+    for process in processes:
         state = process.status()
         down += state == "down"
         where = f"127.0.0.1:{process.port}" if process.port else ""
@@ -614,21 +623,18 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("setup")
-    start = commands.add_parser("start")
-    start.add_argument("--services", action="store_true", help="only PostgreSQL, Solr, Redis and Mosquitto")
-    commands.add_parser("stop")
-    commands.add_parser("status")
+    for command in ("start", "stop", "status"):
+        sub = commands.add_parser(command)
+        sub.add_argument("names", nargs="*", metavar="NAME", help="only these (default: all)")
+        sub.add_argument("--services", action="store_true", help="only PostgreSQL, Solr, Redis and Mosquitto")
     commands.add_parser("harvest-scheduler")
     args = parser.parse_args(argv)
     try:
         if args.command == "setup":
             setup()
-        elif args.command == "start":
-            start_services() if args.services else start_all()
-        elif args.command == "stop":
-            stop_all()
-        elif args.command == "status":
-            return status()
+        elif args.command in ("start", "stop", "status"):
+            processes = SERVICES if args.services else select(args.names)
+            return {"start": start, "stop": stop, "status": status}[args.command](processes) or 0
         elif args.command == "harvest-scheduler":
             harvest_scheduler()
     except StackError as error:
