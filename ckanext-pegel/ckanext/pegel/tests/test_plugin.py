@@ -9,8 +9,3 @@ def test_plugin_loads_and_declares_the_broker_url():
     assert plugins.plugin_loaded("pegel")
     assert tk.config.get("ckanext.pegel.mqtt_url") == "mqtt://127.0.0.1:1883"
 
-
-@pytest.mark.ckan_config("ckanext.pegel.mqtt_url", None)
-@pytest.mark.usefixtures("with_plugins")
-def test_broker_url_defaults_to_the_local_broker():
-    assert tk.config.get("ckanext.pegel.mqtt_url") == "mqtt://127.0.0.1:1883"
