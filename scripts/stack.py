@@ -307,6 +307,12 @@ class PostgreSQL(Service):
             run(as_service_user([self.bin("pg_ctl"), "-D", self.data, "-m", "fast", "-w", "stop"]), check=False)
             say("PostgreSQL: stopped")
 
+    def can_log_in(self, role: str, password: str) -> bool:
+        """Whether the role logs in over TCP with this password, as CKAN will."""
+        return run([self.bin("psql"), "-X", "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", role,
+                    "-d", "postgres", "-c", "SELECT 1"], check=False,
+                   env={**os.environ, "PGPASSWORD": password}).returncode == 0
+
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run SQL as the cluster's superuser over the project-local socket."""
         return run(as_service_user([self.bin("psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
@@ -499,8 +505,10 @@ def create_databases(pg: PostgreSQL, values: dict) -> None:
         "datastore_test": "datastore_test",
     }
     for role, password in roles.items():
-        verb = "ALTER" if pg.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'") else "CREATE"
-        pg.psql(f"{verb} ROLE {role} WITH LOGIN PASSWORD '{password}'")
+        if not pg.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{role}'"):
+            pg.psql(f"CREATE ROLE {role} WITH LOGIN PASSWORD '{password}'")
+        elif not pg.can_log_in(role, password):
+            pg.psql(f"ALTER ROLE {role} WITH PASSWORD '{password}'")
     databases = {"ckan_default": "ckan_default", "datastore_default": "ckan_default",
                  "ckan_test": "ckan_test", "datastore_test": "ckan_test"}
     for database, owner in databases.items():
