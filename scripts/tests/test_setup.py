@@ -49,7 +49,8 @@ def probe_dataset():
         pytest.fail("no development stack: run `make setup` first")
     ckanapi("organization_create", f"name={PROBE['org']}")
     ckanapi("package_create", f"name={PROBE['dataset']}", "title=Pegelstände (Probe)", "notes=Probe",
-            f"owner_org={PROBE['org']}")
+            f"owner_org={PROBE['org']}", 'theme:["http://publications.europa.eu/resource/authority/data-theme/ENVI"]',
+            "license_id=http://dcat-ap.de/def/licenses/dl-zero-de/2.0")
     yield PROBE["dataset"]
     ckanapi("dataset_purge", f"id={PROBE['dataset']}")
     ckanapi("organization_purge", f"id={PROBE['org']}")

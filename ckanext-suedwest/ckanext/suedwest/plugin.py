@@ -1,13 +1,37 @@
-"""Platform core of the Südwest-Cluster bundle: German UI, DCAT-AP.de glue, data protection, health."""
+"""Platform core of the Südwest-Cluster bundle: DCAT-AP.de schema glue and RDF profile, German UI."""
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
+from ckan.lib.plugins import DefaultTranslation
+from ckanext.dcat.interfaces import IDCATRDFHarvester
+
+from ckanext.suedwest import harvest, licenses
 
 
 @tk.blanket.config_declarations
-class SuedwestPlugin(p.SingletonPlugin):
+@tk.blanket.helpers
+@tk.blanket.validators
+class SuedwestPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
+    p.implements(p.ITranslation)
+    p.implements(IDCATRDFHarvester, inherit=True)
 
     # IConfigurer
 
     def update_config(self, config):
         tk.add_template_directory(config, "templates")
+        if not config.get("licenses_group_url"):
+            config["licenses_group_url"] = licenses.LICENSES_FILE.as_uri()
+
+    # IDCATRDFHarvester
+
+    def before_create(self, harvest_object, dataset_dict, temp_dict):
+        harvest.set_aside_unmapped(dataset_dict, temp_dict)
+
+    def before_update(self, harvest_object, dataset_dict, temp_dict):
+        harvest.set_aside_unmapped(dataset_dict, temp_dict)
+
+    def after_create(self, harvest_object, dataset_dict, temp_dict):
+        return harvest.unmapped_messages(temp_dict)
+
+    def after_update(self, harvest_object, dataset_dict, temp_dict):
+        return harvest.unmapped_messages(temp_dict)

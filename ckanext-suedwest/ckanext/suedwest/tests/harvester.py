@@ -41,7 +41,9 @@ class StackTestHarvester(p.SingletonPlugin):
         package = tk.get_action("package_create")(
             {"user": site_user},
             {"name": record["guid"], "title": record["title"], "notes": record["notes"],
-             "owner_org": source["owner_org"]},
+             "owner_org": source["owner_org"],
+             "theme": ["http://publications.europa.eu/resource/authority/data-theme/ENVI"],
+             "license_id": "http://dcat-ap.de/def/licenses/dl-zero-de/2.0"},
         )
         harvest_object.package_id = package["id"]
         harvest_object.current = True

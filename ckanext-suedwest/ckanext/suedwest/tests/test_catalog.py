@@ -5,12 +5,14 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from ckan.tests import factories
 
+from ckanext.suedwest.tests import factories as dcatde
+
 
 @pytest.mark.usefixtures("clean_db", "clean_index")
 def test_catalog_ttl_lists_public_datasets_only(app):
     org = factories.Organization()
-    public = factories.Dataset(owner_org=org["id"], title="Pegelstände der Mosel", notes="Messwerte")
-    private = factories.Dataset(owner_org=org["id"], title="Interne Liste", notes="Intern", private=True)
+    public = dcatde.Dataset(owner_org=org["id"], title="Pegelstände der Mosel", notes="Messwerte")
+    private = dcatde.Dataset(owner_org=org["id"], title="Interne Liste", notes="Intern", private=True)
 
     response = app.get("/catalog.ttl")
 

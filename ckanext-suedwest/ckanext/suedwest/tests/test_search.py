@@ -5,6 +5,8 @@ import pytest
 
 from ckan.tests import factories, helpers
 
+from ckanext.suedwest.tests import factories as dcatde
+
 # A rough outline of the Moselle valley and one of Hamburg, as GeoJSON polygons.
 MOSEL = {"type": "Polygon", "coordinates": [[[6.5, 49.6], [7.6, 49.6], [7.6, 50.4], [6.5, 50.4], [6.5, 49.6]]]}
 HAMBURG = {"type": "Polygon", "coordinates": [[[9.7, 53.4], [10.3, 53.4], [10.3, 53.7], [9.7, 53.7], [9.7, 53.4]]]}
@@ -22,7 +24,7 @@ def names(result):
 class TestGermanSearch:
     def test_created_dataset_is_found_by_package_search(self):
         org = factories.Organization()
-        dataset = factories.Dataset(owner_org=org["id"], title="Haushaltsplan 2026",
+        dataset = dcatde.Dataset(owner_org=org["id"], title="Haushaltsplan 2026",
                                     notes="Ergebnishaushalt der Stadt Kaiserslautern")
 
         result = search(q="Haushaltsplan")
@@ -33,15 +35,15 @@ class TestGermanSearch:
     @pytest.mark.parametrize("query", ["Pegelstand", "pegelstände", "Pegelstaende", "Mosel"])
     def test_german_inflections_find_the_dataset(self, query):
         org = factories.Organization()
-        factories.Dataset(name="pegel-mosel", owner_org=org["id"], title="Pegelstände der Mosel",
+        dcatde.Dataset(name="pegel-mosel", owner_org=org["id"], title="Pegelstände der Mosel",
                           notes="Aktuelle Messwerte")
-        factories.Dataset(name="haushalt", owner_org=org["id"], title="Haushaltsplan", notes="Finanzen")
+        dcatde.Dataset(name="haushalt", owner_org=org["id"], title="Haushaltsplan", notes="Finanzen")
 
         assert names(search(q=query)) == {"pegel-mosel"}
 
     def test_unrelated_word_finds_nothing(self):
         org = factories.Organization()
-        factories.Dataset(owner_org=org["id"], title="Pegelstände der Mosel", notes="Aktuelle Messwerte")
+        dcatde.Dataset(owner_org=org["id"], title="Pegelstände der Mosel", notes="Aktuelle Messwerte")
 
         assert search(q="Parkhaus")["count"] == 0
 
@@ -50,9 +52,9 @@ class TestGermanSearch:
 class TestBboxSearch:
     def test_bbox_finds_inside_and_not_outside(self):
         org = factories.Organization()
-        factories.Dataset(name="mosel", owner_org=org["id"], notes="Mosel",
+        dcatde.Dataset(name="mosel", owner_org=org["id"], notes="Mosel",
                           spatial_coverage=[{"geom": json.dumps(MOSEL)}])
-        factories.Dataset(name="hamburg", owner_org=org["id"], notes="Hamburg",
+        dcatde.Dataset(name="hamburg", owner_org=org["id"], notes="Hamburg",
                           spatial_coverage=[{"geom": json.dumps(HAMBURG)}])
 
         rhineland_palatinate = "6.0,48.9,8.6,51.0"
@@ -62,9 +64,9 @@ class TestBboxSearch:
 
     def test_bbox_around_hamburg_finds_only_hamburg(self):
         org = factories.Organization()
-        factories.Dataset(name="mosel", owner_org=org["id"], notes="Mosel",
+        dcatde.Dataset(name="mosel", owner_org=org["id"], notes="Mosel",
                           spatial_coverage=[{"geom": json.dumps(MOSEL)}])
-        factories.Dataset(name="hamburg", owner_org=org["id"], notes="Hamburg",
+        dcatde.Dataset(name="hamburg", owner_org=org["id"], notes="Hamburg",
                           spatial_coverage=[{"geom": json.dumps(HAMBURG)}])
 
         assert names(search(q="*:*", extras={"ext_bbox": "9.0,53.0,11.0,54.0"})) == {"hamburg"}

@@ -1,0 +1,759 @@
+"""Benchmark: page through the whole DCAT catalog (/catalog.ttl) with our profile and with the stock one.
+
+What is measured
+----------------
+The time CKAN needs to serve the complete catalog as Turtle, page by page, the way a harvester such as
+GovData reads it: GET /catalog.ttl?page=1, follow the hydra ``nextPage`` link, and so on until a page has
+no ``nextPage``. One such walk through all pages is a *pass*. A pass is made once per profile setting of
+``ckanext.dcat.rdf.profiles``:
+
+- stock: ``euro_dcat_ap_3 euro_dcat_ap_scheming`` (ckanext-dcat's DCAT-AP 3 profile plus the scheming layer
+  it needs when the dataset schema comes from ckanext-scheming), the baseline;
+- ours:  ``euro_dcat_ap_3 dcat_ap_de`` (our DCAT-AP.de profile, entry point ``dcat_ap_de`` in
+  ``ckan.rdf.profiles``). If it is not registered yet it is reported as unavailable.
+
+Runs are interleaved (stock, ours, stock, ours, ... ``--rounds`` times) so that drift (caches, the machine
+getting busy) affects both alike; the report gives the median over the rounds of: seconds for a full pass,
+datasets per second, pages, 95th percentile of the page latency, SQL statements per page and bytes served.
+
+Only the request/response is timed (the WSGI call through the Flask test client, including reading the
+body). Parsing the Turtle with rdflib, to count the dcat:Dataset nodes and find ``nextPage``, happens
+outside the timed part.
+
+How
+---
+CKAN is loaded in this process the way its CLI does it (``ckan.cli.load_config`` and
+``ckan.config.middleware.make_app``) from the TEST configuration (``test.ini``: database ``ckan_test``,
+Solr core ``ckan_test``). The script refuses to run against anything whose database or Solr core name does
+not end in ``_test``, and while a pytest process is running, because it resets the test database:
+
+1. reset the test database (as CKAN's ``reset_db`` plus the activity and harvest migrations, like our
+   ``conftest.py``) and clear the test Solr core;
+2. create one sysadmin, one organisation and ``--datasets`` datasets (default 2000) through the action API
+   (``package_create``, full validation and indexing), with Solr commits batched: one commit at the end
+   instead of one per dataset. The seeding time is measured and printed;
+3. measure, switching the profile setting in ``ckan.common.config`` between passes (ckanext-dcat's
+   ``RDFSerializer`` reads ``ckanext.dcat.rdf.profiles`` whenever it is created, i.e. on every request).
+
+Targets (issue "page through the whole /catalog.ttl with 2,000 datasets"): our profile serves at least
+500 datasets/s, and needs no more than 1.3 times the stock profile's time. The script prints PASS or MISS
+for each and exits 0 either way; it is a benchmark, not a test. Exit status 2 means it could not run.
+
+Usage (from the repository root, services up: ``make services``)::
+
+    .venv/bin/python benchmarks/catalog_pages.py --datasets 200
+    .venv/bin/python benchmarks/catalog_pages.py                 # 2000 datasets, 3 rounds
+    .venv/bin/python benchmarks/catalog_pages.py --json > result.json
+
+See benchmarks/README.md for all options and how to read the figures.
+"""
+import argparse
+import json
+import logging
+import math
+import os
+import secrets
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG = REPOSITORY_ROOT / "test.ini"
+
+STOCK_PROFILES = "euro_dcat_ap_3 euro_dcat_ap_scheming"
+OUR_PROFILES = "euro_dcat_ap_3 dcat_ap_de"
+
+TARGET_DATASETS_PER_SECOND = 500
+TARGET_MAX_RATIO = 1.3
+
+PROFILES_OPTION = "ckanext.dcat.rdf.profiles"
+PER_PAGE_OPTION = "ckanext.dcat.datasets_per_page"
+
+BENCHMARK_USER = "benchmark-sysadmin"
+BENCHMARK_ORGANIZATION = "landkreis-kusel"
+
+# Above this many SQL statements per dataset served, the report says that a profile seems to query the
+# database once per dataset (a fixed number of statements per page is normal: auth, organisation, ...).
+PER_DATASET_QUERY_WARNING = 0.5
+
+log = logging.getLogger("benchmark")
+
+
+class CannotRun(Exception):
+    """The benchmark cannot run (wrong configuration, pytest running, seeding failed)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------------
+
+def parse_arguments(argv=None):
+    parser = argparse.ArgumentParser(
+        description="Page through the whole /catalog.ttl with the stock and our DCAT profile and compare.")
+    parser.add_argument("--datasets", type=int, default=2000,
+                        help="datasets to create before measuring (default: 2000)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds per profile; the report gives the median (default: 3)")
+    parser.add_argument("--per-page", type=int, default=None,
+                        help=f"{PER_PAGE_OPTION} during the measurement "
+                             "(default: the configured value, ckanext-dcat's default is 100)")
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG),
+                        help="CKAN test configuration (default: test.ini); must use *_test databases")
+    parser.add_argument("--stock-profiles", default=STOCK_PROFILES,
+                        help=f"baseline value of {PROFILES_OPTION} (default: %(default)r)")
+    parser.add_argument("--our-profiles", default=OUR_PROFILES,
+                        help=f"our value of {PROFILES_OPTION} (default: %(default)r)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config option before CKAN starts (repeatable), e.g. to try "
+                             "another dataset schema while ours is unfinished")
+    parser.add_argument("--drop-rejected", action="store_true",
+                        help="if package_create rejects some fields of the generated datasets, leave "
+                             "those fields out (and say so in the report) instead of stopping")
+    parser.add_argument("--no-seed", action="store_true",
+                        help="do not reset and seed: measure whatever the test database holds now")
+    parser.add_argument("--force", action="store_true",
+                        help="run even though a pytest process seems to be running")
+    parser.add_argument("--json", action="store_true",
+                        help="print the results as JSON instead of the text report")
+    parser.add_argument("--verbose", action="store_true", help="keep CKAN's INFO logging")
+    arguments = parser.parse_args(argv)
+    if arguments.datasets < 1 or arguments.rounds < 1:
+        parser.error("--datasets and --rounds must be at least 1")
+    if arguments.per_page is not None and arguments.per_page < 1:
+        parser.error("--per-page must be at least 1")
+    for override in arguments.overrides:
+        if "=" not in override:
+            parser.error(f"--set expects KEY=VALUE, got {override!r}")
+    arguments.config = str(Path(arguments.config).resolve())  # before main() changes directory
+    return arguments
+
+
+def progress(message):
+    """Progress goes to stderr so that stdout holds only the report (or the JSON)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Safety checks and loading CKAN
+# --------------------------------------------------------------------------------------------------
+
+def running_pytest_processes():
+    """Command lines of running processes that look like pytest (they might use the test database)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        if "pytest" in command:
+            found.append(f"{entry.name}: {command[:120]}")
+    return found
+
+
+def check_is_test_configuration(conf):
+    """Refuse any configuration whose database or Solr core is not a *_test one."""
+    database_url = conf.get("sqlalchemy.url") or ""
+    database_name = urlsplit(database_url).path.rstrip("/").rsplit("/", 1)[-1]
+    solr_core = (conf.get("solr_url") or "").rstrip("/").rsplit("/", 1)[-1]
+    if not database_name.endswith("_test") or not solr_core.endswith("_test"):
+        raise CannotRun(
+            f"refusing to reset database {database_name!r} / Solr core {solr_core!r}: the benchmark only "
+            "runs against the test stack (names ending in _test, see test.ini)")
+
+
+def load_ckan(config_path, overrides):
+    """Load CKAN in this process like the ckan CLI does; return the WSGI app (CKAN's middleware stack)."""
+    from ckan.cli import load_config
+    from ckan.config.middleware import make_app
+
+    conf = load_config(config_path)
+    for override in overrides:
+        key, value = override.split("=", 1)
+        conf[key.strip()] = value.strip()
+    check_is_test_configuration(conf)
+    try:
+        return make_app(conf)
+    except Exception as error:  # a schema that does not load yet, a plugin that fails, ...
+        raise CannotRun(f"CKAN did not start with {config_path}: {type(error).__name__}: {error}") from error
+
+
+def quiet_logging(verbose):
+    """CKAN logs every commit and request at INFO; keep only warnings unless --verbose."""
+    if verbose:
+        return
+    for name in ("ckan", "ckanext", "ckanext.dcat", "ckanext.scheming", "ckanext.spatial", "ckanext.harvest"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+# --------------------------------------------------------------------------------------------------
+# Resetting the test database and index
+# --------------------------------------------------------------------------------------------------
+
+def reset_test_database_and_index():
+    """Empty the test database and Solr core, like the test suite's clean_db and clean_index fixtures."""
+    from ckan import model
+    from ckan.cli.db import _run_migrations  # what CKAN's migrate_db_for fixture calls
+    import ckan.lib.search as search
+
+    model.Session.close_all()
+    model.repo.rebuild_db()  # what ckan.tests.helpers.reset_db() does
+    for plugin in ("activity", "harvest"):  # tables outside CKAN core, as in conftest.py
+        _run_migrations(plugin, "head", True)
+    search.clear_all()
+
+
+# --------------------------------------------------------------------------------------------------
+# Generating realistic datasets
+# --------------------------------------------------------------------------------------------------
+
+EU_THEME = "http://publications.europa.eu/resource/authority/data-theme/"
+EU_FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/"
+
+# (title, EU data themes, keyword) of typical municipal open data
+TOPICS = [
+    ("Pegelstände des Glan", ["ENVI"], "Hochwasser"),
+    ("Luftqualität an Messstationen", ["ENVI", "HEAL"], "Luftqualität"),
+    ("Fahrradzählstellen", ["TRAN"], "Radverkehr"),
+    ("Haltestellen des ÖPNV", ["TRAN"], "ÖPNV"),
+    ("Öffentliche Toiletten", ["SOCI"], "Barrierefreiheit"),
+    ("Bevölkerung nach Altersgruppen", ["SOCI"], "Bevölkerung"),
+    ("Haushaltsplan und Jahresabschluss", ["ECON", "GOVE"], "Haushalt"),
+    ("Schulen und Kindertagesstätten", ["EDUC"], "Bildung"),
+    ("Straßenbäume und Grünflächen", ["ENVI"], "Stadtgrün"),
+    ("Ergebnisse der Kommunalwahl", ["GOVE"], "Wahlen"),
+    ("Gewerbeanmeldungen", ["ECON"], "Wirtschaft"),
+    ("Ladesäulen für Elektrofahrzeuge", ["ENER", "TRAN"], "Elektromobilität"),
+    ("Sportstätten und Freibäder", ["EDUC"], "Sport"),
+    ("Trinkwasserqualität", ["HEAL", "ENVI"], "Trinkwasser"),
+    ("Baustellen und Straßensperrungen", ["TRAN"], "Baustellen"),
+    ("Müllabfuhrtermine", ["ENVI", "SOCI"], "Abfallwirtschaft"),
+]
+FREQUENCIES = ["DAILY", "WEEKLY", "MONTHLY", "ANNUAL", "IRREG"]
+
+# A rough outline of the Landkreis Kusel (district key 07336), lon/lat
+KUSEL_POLYGON = {
+    "type": "Polygon",
+    "coordinates": [[[7.20, 49.43], [7.62, 49.43], [7.62, 49.69], [7.20, 49.69], [7.20, 49.43]]],
+}
+
+
+def make_dataset_dict(number, organization_id):
+    """A dataset as a municipality would publish it, with the DCAT-AP.de fields of schemas/dataset.yaml."""
+    title, themes, keyword = TOPICS[number % len(TOPICS)]
+    year = 2015 + number % 11
+    name = f"benchmark-{number:05d}"
+    return {
+        "name": name,
+        "title": f"{title} im Landkreis Kusel ({year}, Nr. {number})",
+        "owner_org": organization_id,
+        "notes": (
+            f"## {title}\n\n"
+            f"Der Datensatz enthält {title.lower()} für das Gebiet des Landkreises Kusel seit {year}. "
+            "Die Daten werden von der Kreisverwaltung erhoben, geprüft und regelmäßig veröffentlicht; "
+            "Änderungen gegenüber früheren Jahrgängen sind in der Dokumentation beschrieben.\n\n"
+            "- Gemeinden: Kusel, Altenglan, Lauterecken-Wolfstein, Oberes Glantal\n"
+            "- Fragen und Hinweise bitte an das Open-Data-Team der Kreisverwaltung."
+        ),
+        "theme": [EU_THEME + theme for theme in themes],
+        "license_id": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
+        "license_attribution_by_text": f"Kreisverwaltung Kusel, Open-Data-Team ({year})",
+        "tag_string": f"Landkreis Kusel,{keyword},Offene Daten,Jahrgang {year}",
+        "contact": [{"name": "Kreisverwaltung Kusel, Open-Data-Team", "email": "opendata@kreis-kusel.example"}],
+        "spatial_coverage": [{"text": "Landkreis Kusel", "geom": json.dumps(KUSEL_POLYGON)}],
+        "temporal_coverage": [{"start": f"{year}-01-01"}],
+        "frequency": EU_FREQUENCY + FREQUENCIES[number % len(FREQUENCIES)],
+        "language": ["http://publications.europa.eu/resource/authority/language/DEU"],
+        "political_geocoding_level_uri": "http://dcat-ap.de/def/politicalGeocoding/Level/administrativeDistrict",
+        "political_geocoding_uri": ["http://dcat-ap.de/def/politicalGeocoding/districtKey/07336"],
+        "contributor_id": "http://dcat-ap.de/def/contributors/openGovernmentDataPortalRheinlandPfalz",
+        "resources": [
+            {"url": f"https://daten.kreis-kusel.example/{name}/daten.csv",
+             "name": f"{title} {year} (CSV)", "format": "CSV"},
+            {"url": f"https://daten.kreis-kusel.example/{name}/daten.json",
+             "name": f"{title} {year} (JSON)", "format": "JSON"},
+        ],
+    }
+
+
+# Fields that --drop-rejected must never drop: without them there is no meaningful dataset.
+ESSENTIAL_FIELDS = {"name", "title", "owner_org", "resources"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Seeding
+# --------------------------------------------------------------------------------------------------
+
+@dataclass
+class SeedResult:
+    datasets: int
+    seconds: float
+    left_out_fields: list = field(default_factory=list)     # rejected by package_create, dropped
+    not_stored_fields: list = field(default_factory=list)   # accepted but absent from package_show
+
+    def as_dict(self):
+        return {
+            "datasets": self.datasets,
+            "seconds": round(self.seconds, 3),
+            "datasets_per_second": round(self.datasets / self.seconds, 1) if self.seconds else None,
+            "left_out_fields": self.left_out_fields,
+            "not_stored_fields": self.not_stored_fields,
+        }
+
+
+def create_sysadmin():
+    """The user the datasets are created as (the action API checks authorisation as for a real user)."""
+    from ckan import model
+
+    user = model.User(name=BENCHMARK_USER, email="benchmark@example.invalid",
+                      password=secrets.token_urlsafe(24), sysadmin=True)
+    model.Session.add(user)
+    model.Session.commit()
+    return user.name
+
+
+def create_first_dataset(context, dataset_dict, drop_rejected):
+    """Create the first dataset; with --drop-rejected, leave out the fields package_create rejects.
+
+    Returns the names of the fields left out, so that all further datasets leave them out too.
+    """
+    import ckan.plugins.toolkit as tk
+
+    left_out = []
+    while True:
+        try:
+            tk.get_action("package_create")(dict(context), dataset_dict)
+            return left_out
+        except tk.ValidationError as error:
+            rejected = sorted(key for key in error.error_dict if key in dataset_dict)
+            droppable = [key for key in rejected if key not in ESSENTIAL_FIELDS]
+            if not drop_rejected or not droppable or droppable != rejected:
+                raise CannotRun(
+                    f"package_create rejected the generated dataset: {error.error_dict}"
+                    + ("" if drop_rejected else "  (--drop-rejected leaves such fields out)")) from error
+            for key in droppable:
+                dataset_dict.pop(key)
+            left_out.extend(droppable)
+            progress(f"  package_create rejected {', '.join(droppable)}: leaving them out")
+
+
+def fields_not_stored(sent, stored):
+    """Fields we sent that package_show does not return (a schema without them drops them silently)."""
+    missing = []
+    for key, value in sent.items():
+        if key in ("tag_string", "owner_org", "resources"):
+            continue  # stored as tags / organization / checked below
+        if stored.get(key) in (None, "", []):
+            missing.append(key)
+    stored_resources = stored.get("resources") or []
+    if len(stored_resources) != len(sent.get("resources", [])):
+        missing.append("resources")
+    elif any(not resource.get("format") for resource in stored_resources):
+        missing.append("resources.format")
+    return sorted(missing)
+
+
+def wait_for_solr(expected, timeout=120):
+    """Commit the Solr core once and wait until a search sees all datasets."""
+    import ckan.plugins.toolkit as tk
+    from ckan.lib.search.common import make_connection
+
+    make_connection().commit(waitSearcher=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        found = tk.get_action("package_search")({"ignore_auth": True}, {"q": "*:*", "rows": 0})["count"]
+        if found >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
+def seed_datasets(flask_app, count, drop_rejected):
+    """Create one organisation and `count` datasets through the action API; Solr commits are batched."""
+    import ckan.plugins.toolkit as tk
+    from ckan.common import config
+
+    started = time.perf_counter()
+    previous_commit_setting = config.get("ckan.search.solr_commit")
+    config["ckan.search.solr_commit"] = False  # index every dataset, commit once at the end
+    try:
+        with flask_app.test_request_context():
+            user = create_sysadmin()
+            context = {"user": user}
+            organization = tk.get_action("organization_create")(
+                dict(context), {"name": BENCHMARK_ORGANIZATION, "title": "Landkreis Kusel"})
+
+            first = make_dataset_dict(0, organization["id"])
+            left_out = create_first_dataset(context, first, drop_rejected)
+            stored = tk.get_action("package_show")(dict(context), {"id": first["name"]})
+            not_stored = fields_not_stored(first, stored)
+
+            # The first dataset was created above; `return_id_only` skips the package_show that
+            # package_create would otherwise run to build its return value.
+            for number in range(1, count):
+                dataset_dict = make_dataset_dict(number, organization["id"])
+                for key in left_out:
+                    dataset_dict.pop(key, None)
+                tk.get_action("package_create")(dict(context, return_id_only=True), dataset_dict)
+                if (number + 1) % max(1, count // 10) == 0:
+                    progress(f"  {number + 1}/{count} datasets "
+                             f"({time.perf_counter() - started:.0f} s)")
+    except tk.ValidationError as error:
+        raise CannotRun(f"package_create rejected a generated dataset: {error.error_dict}") from error
+    finally:
+        config["ckan.search.solr_commit"] = previous_commit_setting
+
+    indexed = wait_for_solr(count)
+    if indexed != count:
+        raise CannotRun(f"created {count} datasets but Solr finds {indexed}")
+    return SeedResult(count, time.perf_counter() - started, left_out, not_stored)
+
+
+# --------------------------------------------------------------------------------------------------
+# Measuring
+# --------------------------------------------------------------------------------------------------
+
+HYDRA_NEXT_PAGE = "http://www.w3.org/ns/hydra/core#nextPage"
+
+
+class SqlStatementCounter:
+    """Counts the SQL statements CKAN sends, to spot profiles that query the database per dataset."""
+
+    def __init__(self):
+        from sqlalchemy import event
+        from ckan.model import meta
+
+        self.count = 0
+        event.listen(meta.engine, "before_cursor_execute", self._count_one)
+
+    def _count_one(self, *args, **kwargs):
+        self.count += 1
+
+
+@dataclass
+class PassResult:
+    """One walk through all catalog pages with one profile setting."""
+    seconds: float            # sum of the page request times
+    page_seconds: list        # time of each page request
+    datasets: int             # dcat:Dataset nodes over all pages
+    unique_datasets: int      # distinct dataset URIs (fewer than `datasets` means pages overlap)
+    triples: int
+    bytes: int
+    sql_statements: int
+
+    @property
+    def pages(self):
+        return len(self.page_seconds)
+
+
+def percentile(values, fraction):
+    """Nearest-rank percentile (p95 of 20 pages is the 19th fastest)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def path_of(url):
+    """The hydra links are absolute (ckan.site_url); the test client wants path and query."""
+    parts = urlsplit(url)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def parse_page(body):
+    """Untimed: the dataset URIs, triple count and next page of one Turtle page."""
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import DCAT, RDF
+
+    graph = Graph().parse(data=body, format="turtle")
+    datasets = list(graph.subjects(RDF.type, DCAT.Dataset))
+    next_pages = list(graph.objects(None, URIRef(HYDRA_NEXT_PAGE)))
+    return datasets, len(graph), (str(next_pages[0]) if next_pages else None)
+
+
+def fetch_page(client, path):
+    """Timed: one GET through CKAN's full WSGI stack, including reading the body."""
+    started = time.perf_counter()
+    response = client.get(path)
+    body = response.get_data()
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {path} answered {response.status_code}: {body[:300]!r}")
+    return body, elapsed
+
+
+def page_through_catalog(client, sql_counter, max_pages):
+    """One pass: GET /catalog.ttl?page=1, 2, ... until a page has no hydra nextPage."""
+    path = "/catalog.ttl?page=1"
+    page_seconds, dataset_uris = [], []
+    triples = size = 0
+    statements_before = sql_counter.count
+    while path:
+        if len(page_seconds) >= max_pages:
+            raise RuntimeError(f"still a nextPage after {max_pages} pages: paging does not end")
+        body, elapsed = fetch_page(client, path)
+        page_seconds.append(elapsed)
+        size += len(body)
+        datasets, page_triples, next_page = parse_page(body)
+        dataset_uris.extend(datasets)
+        triples += page_triples
+        path = path_of(next_page) if next_page else None
+    return PassResult(
+        seconds=sum(page_seconds), page_seconds=page_seconds, datasets=len(dataset_uris),
+        unique_datasets=len(set(dataset_uris)), triples=triples, bytes=size,
+        sql_statements=sql_counter.count - statements_before)
+
+
+@dataclass
+class ProfileRun:
+    """All passes of one profile setting."""
+    label: str
+    setting: str
+    loaded_profiles: list = field(default_factory=list)
+    unavailable: str = ""
+    passes: list = field(default_factory=list)
+
+    def median(self, value_of):
+        return statistics.median(value_of(one_pass) for one_pass in self.passes)
+
+    def summary(self):
+        if self.unavailable or not self.passes:
+            return None
+        seconds = self.median(lambda p: p.seconds)
+        datasets = self.median(lambda p: p.datasets)
+        pages = self.median(lambda p: p.pages)
+        return {
+            "seconds": seconds,
+            "datasets": datasets,
+            "unique_datasets": self.median(lambda p: p.unique_datasets),
+            "datasets_per_second": datasets / seconds if seconds else None,
+            "pages": pages,
+            "p95_page_seconds": self.median(lambda p: percentile(p.page_seconds, 0.95)),
+            "max_page_seconds": self.median(lambda p: max(p.page_seconds)),
+            "sql_statements_per_page": self.median(lambda p: p.sql_statements / p.pages),
+            "sql_statements_per_dataset": self.median(lambda p: p.sql_statements / max(1, p.datasets)),
+            "triples_per_dataset": self.median(lambda p: p.triples / max(1, p.datasets)),
+            "bytes_per_pass": self.median(lambda p: p.bytes),
+        }
+
+
+def use_profiles(setting):
+    """Switch the profiles for the next requests and return the profile names ckanext-dcat then loads."""
+    from ckan.common import config
+    from ckanext.dcat.processors import RDFSerializer
+
+    config[PROFILES_OPTION] = setting
+    serializer = RDFSerializer()  # reads PROFILES_OPTION now, as the catalog view does per request
+    return [profile.name for profile in serializer._profiles]
+
+
+def check_profiles_available(runs):
+    """Mark the profile settings whose profiles ckanext-dcat cannot load (e.g. not registered yet)."""
+    for run in runs:
+        try:
+            run.loaded_profiles = use_profiles(run.setting)
+        except Exception as error:  # RDFProfileException for unknown names, ImportError, ...
+            run.unavailable = f"{type(error).__name__}: {error}"
+
+
+def measure(client, runs, rounds, expected_datasets, per_page):
+    """Warm up each profile with one page, then interleave full passes: A, B, A, B, ..."""
+    sql_counter = SqlStatementCounter()
+    available = [run for run in runs if not run.unavailable]
+    max_pages = math.ceil(expected_datasets / per_page) + 5
+    for run in available:
+        use_profiles(run.setting)
+        fetch_page(client, "/catalog.ttl?page=1")  # first-request costs (imports, caches) stay out
+    for round_number in range(1, rounds + 1):
+        for run in available:
+            use_profiles(run.setting)
+            result = page_through_catalog(client, sql_counter, max_pages)
+            run.passes.append(result)
+            progress(f"  round {round_number}/{rounds} {run.label:5}: {result.seconds:7.2f} s, "
+                     f"{result.pages} pages, {result.datasets} datasets")
+
+
+# --------------------------------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------------------------------
+
+def evaluate_targets(stock, ours):
+    """PASS/MISS for the two targets of the issue (MISS when our profile could not be measured)."""
+    ours_summary, stock_summary = ours.summary(), stock.summary()
+    targets = {}
+    if ours_summary:
+        rate = ours_summary["datasets_per_second"]
+        targets["throughput"] = {"target": f">= {TARGET_DATASETS_PER_SECOND} datasets/s", "value": rate,
+                                 "result": "PASS" if rate >= TARGET_DATASETS_PER_SECOND else "MISS"}
+    else:
+        targets["throughput"] = {"target": f">= {TARGET_DATASETS_PER_SECOND} datasets/s", "value": None,
+                                 "result": "MISS", "reason": "our profile was not measured"}
+    if ours_summary and stock_summary:
+        ratio = ours_summary["seconds"] / stock_summary["seconds"]
+        targets["ratio"] = {"target": f"<= {TARGET_MAX_RATIO}x the stock profile's time", "value": ratio,
+                            "result": "PASS" if ratio <= TARGET_MAX_RATIO else "MISS"}
+    else:
+        targets["ratio"] = {"target": f"<= {TARGET_MAX_RATIO}x the stock profile's time", "value": None,
+                            "result": "MISS", "reason": "both profiles must be measured"}
+    return targets
+
+
+def observations(runs, expected_datasets):
+    """Things worth a second look, in plain words."""
+    notes = []
+    for run in runs:
+        summary = run.summary()
+        if not summary:
+            continue
+        if summary["datasets"] != expected_datasets or summary["unique_datasets"] != summary["datasets"]:
+            notes.append(f"{run.label}: a pass served {summary['datasets']:.0f} dataset nodes "
+                         f"({summary['unique_datasets']:.0f} distinct), expected {expected_datasets}")
+        if summary["sql_statements_per_dataset"] >= PER_DATASET_QUERY_WARNING:
+            notes.append(f"{run.label}: {summary['sql_statements_per_dataset']:.2f} SQL statements per dataset "
+                         "served: the profile (or something it calls) seems to query the database per dataset")
+    measured = [run for run in runs if run.summary()]
+    if len(measured) == 2 and measured[0].summary()["bytes_per_pass"] == measured[1].summary()["bytes_per_pass"]:
+        notes.append("both profiles produced exactly the same number of bytes: is the switch effective?")
+    return notes
+
+
+def build_results(arguments, per_page, expected_datasets, seed, runs):
+    stock, ours = runs
+    stock_summary, ours_summary = stock.summary(), ours.summary()
+    return {
+        "config": arguments.config,
+        "overrides": arguments.overrides,
+        "datasets": expected_datasets,
+        "per_page": per_page,
+        "rounds": arguments.rounds,
+        "seeding": seed.as_dict() if seed else None,
+        "profiles": {
+            run.label: {
+                "setting": run.setting,
+                "loaded_profiles": run.loaded_profiles,
+                "unavailable": run.unavailable or None,
+                "median": run.summary(),
+                "passes": [{"seconds": p.seconds, "pages": p.pages, "datasets": p.datasets,
+                            "p95_page_seconds": percentile(p.page_seconds, 0.95),
+                            "sql_statements": p.sql_statements, "bytes": p.bytes,
+                            "page_seconds": p.page_seconds} for p in run.passes],
+            } for run in runs
+        },
+        "ratio_ours_to_stock": (ours_summary["seconds"] / stock_summary["seconds"]
+                                if ours_summary and stock_summary else None),
+        "targets": evaluate_targets(stock, ours),
+        "observations": observations(runs, expected_datasets),
+    }
+
+
+def print_report(results):
+    seeding = results["seeding"]
+    print(f"/catalog.ttl paging benchmark: {results['datasets']} datasets, {results['per_page']} per page, "
+          f"median of {results['rounds']} interleaved rounds ({Path(results['config']).name}"
+          + (f", overrides: {'; '.join(results['overrides'])}" if results["overrides"] else "") + ")")
+    if seeding:
+        print(f"Seeding: {seeding['datasets']} datasets in {seeding['seconds']:.1f} s "
+              f"({seeding['datasets_per_second']} datasets/s, package_create, one Solr commit)")
+        print(f"  fields left out (rejected by package_create): {', '.join(seeding['left_out_fields']) or 'none'}")
+        print(f"  fields sent but not stored by the schema:     {', '.join(seeding['not_stored_fields']) or 'none'}")
+    else:
+        print("Seeding: skipped (--no-seed), measured what the test database holds")
+    print()
+    print(f"{'profile':7} {'seconds':>8} {'datasets/s':>10} {'pages':>5} {'p95 page s':>10} "
+          f"{'SQL/page':>8} {'triples/ds':>10} {'KiB/pass':>9}  setting")
+    for label, profile in results["profiles"].items():
+        summary = profile["median"]
+        if not summary:
+            print(f"{label:7} {'unavailable':>8}  {profile['setting']}: {profile['unavailable']}")
+            continue
+        print(f"{label:7} {summary['seconds']:8.2f} {summary['datasets_per_second']:10.0f} "
+              f"{summary['pages']:5.0f} {summary['p95_page_seconds']:10.3f} "
+              f"{summary['sql_statements_per_page']:8.1f} {summary['triples_per_dataset']:10.1f} "
+              f"{summary['bytes_per_pass'] / 1024:9.0f}  {profile['setting']}")
+    ratio = results["ratio_ours_to_stock"]
+    print(f"ratio ours/stock time: {ratio:.2f}" if ratio else "ratio ours/stock time: n/a")
+    print()
+    print("Targets")
+    for target in results["targets"].values():
+        value = target["value"]
+        shown = "n/a" if value is None else (f"{value:.0f} datasets/s" if "datasets" in target["target"]
+                                             else f"{value:.2f}x")
+        reason = f" ({target['reason']})" if target.get("reason") else ""
+        print(f"  ours {target['target']:<36} {target['result']:4}  {shown}{reason}")
+    if results["observations"]:
+        print()
+        print("Observations")
+        for note in results["observations"]:
+            print(f"  - {note}")
+
+
+# --------------------------------------------------------------------------------------------------
+# Main
+# --------------------------------------------------------------------------------------------------
+
+def run_benchmark(arguments):
+    if not arguments.force:
+        others = running_pytest_processes()
+        if others:
+            raise CannotRun("a pytest process is running and may use the test database; wait for it "
+                            "(or pass --force):\n  " + "\n  ".join(others))
+
+    progress(f"Loading CKAN from {arguments.config} ...")
+    app = load_ckan(arguments.config, arguments.overrides)
+    quiet_logging(arguments.verbose)
+
+    from ckan.common import config
+    from ckan.tests.helpers import CKANTestApp
+
+    flask_app = app._wsgi_app
+    client = CKANTestApp(app).test_client()
+
+    seed = None
+    if arguments.no_seed:
+        import ckan.plugins.toolkit as tk
+        expected = tk.get_action("package_search")({"ignore_auth": True}, {"rows": 0})["count"]
+    else:
+        progress("Resetting the test database and Solr core ...")
+        reset_test_database_and_index()
+        progress(f"Creating {arguments.datasets} datasets ...")
+        seed = seed_datasets(flask_app, arguments.datasets, arguments.drop_rejected)
+        expected = seed.datasets
+        progress(f"  done in {seed.seconds:.1f} s")
+
+    if arguments.per_page is not None:
+        config[PER_PAGE_OPTION] = arguments.per_page
+    per_page = int(config.get(PER_PAGE_OPTION) or 100)
+    rows_max = int(config.get("ckan.search.rows_max") or 1000)
+    if per_page > rows_max:
+        raise CannotRun(f"{PER_PAGE_OPTION}={per_page} is above ckan.search.rows_max={rows_max}: "
+                        "package_search would return fewer rows than the paging assumes")
+
+    runs = [ProfileRun("stock", arguments.stock_profiles), ProfileRun("ours", arguments.our_profiles)]
+    check_profiles_available(runs)
+    for run in runs:
+        if run.unavailable:
+            progress(f"  {run.label} profiles {run.setting!r} unavailable: {run.unavailable}")
+    progress(f"Measuring {arguments.rounds} rounds ...")
+    measure(client, runs, arguments.rounds, expected, per_page)
+    return build_results(arguments, per_page, expected, seed, runs)
+
+
+def main(argv=None):
+    arguments = parse_arguments(argv)
+    os.chdir(REPOSITORY_ROOT)  # test.ini refers to paths relative to the repository
+    try:
+        results = run_benchmark(arguments)
+    except CannotRun as error:
+        print(f"catalog_pages: cannot run: {error}", file=sys.stderr)
+        return 2
+    if arguments.json:
+        json.dump(results, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        print_report(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

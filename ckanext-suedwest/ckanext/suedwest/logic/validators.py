@@ -1,0 +1,123 @@
+"""Validators of the DCAT-AP.de schema (schemas/dataset.yaml). Messages are English msgids with German
+translations in the ckanext-suedwest catalogue.
+
+Several validators look at sibling fields of a repeating subfield or a resource: for a key such as
+``("contact", 0, "email")`` the siblings share the prefix ``("contact", 0)``.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+import shapely.geometry
+from shapely.errors import GeometryTypeError
+
+import ckan.plugins.toolkit as tk
+from ckan.lib.navl.dictization_functions import missing
+
+from ckanext.suedwest import licenses
+
+CONTRIBUTORS = "http://dcat-ap.de/def/contributors/"
+GEOCODING = re.compile(r"^http://dcat-ap\.de/def/politicalGeocoding/[A-Za-z]+Key/[0-9]{2,12}$")
+PHONE = re.compile(r"^\+?[0-9 ()/.\-]{5,30}$")
+GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+
+
+def _value(data, key):
+    value = data.get(key)
+    return None if value is missing or value in ("", [], None) else value
+
+
+def _error(key, errors, message):
+    errors[key].append(tk._(message))
+
+
+def suedwest_uri(value):
+    """An absolute http(s) address."""
+    if value and not re.match(r"^https?://[^\s/$.?#][^\s]*$", value):
+        raise tk.Invalid(tk._("Please enter a complete address starting with http:// or https://"))
+    return value
+
+
+def suedwest_phone(value):
+    if value and not PHONE.match(value):
+        raise tk.Invalid(tk._("Please enter a phone number with digits only, e.g. +49 631 365-0"))
+    return value
+
+
+def suedwest_contributor_id(value):
+    if value and not (value.startswith(CONTRIBUTORS) and len(value) > len(CONTRIBUTORS)):
+        raise tk.Invalid(tk._("The contributor ID must be a URI starting with {prefix}").format(prefix=CONTRIBUTORS))
+    return value
+
+
+def suedwest_geocoding_uris(value):
+    """Each political geocoding URI names a key list and an official key, e.g. .../districtKey/07336.
+
+    Runs after scheming_multiple_text, which stores the list as a JSON string."""
+    for uri in (json.loads(value) if isinstance(value, str) and value else value) or []:
+        if not GEOCODING.match(uri):
+            raise tk.Invalid(tk._("Not a political geocoding URI: {uri}").format(uri=uri))
+    return value
+
+
+def suedwest_geojson(value):
+    """A GeoJSON geometry in WGS 84 that ckanext-spatial can index."""
+    if not value:
+        return value
+    try:
+        geometry = json.loads(value)
+        if not isinstance(geometry, dict) or geometry.get("type") not in GEOMETRY_TYPES:
+            raise ValueError
+        shape = shapely.geometry.shape(geometry)
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, GeometryTypeError):
+        raise tk.Invalid(tk._("Not a valid GeoJSON geometry (Point, LineString or Polygon)"))
+    minx, miny, maxx, maxy = shape.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise tk.Invalid(tk._("Coordinates must be longitude and latitude in WGS 84 (EPSG:4326)"))
+    if not shape.is_valid:
+        raise tk.Invalid(tk._("The geometry is invalid (e.g. a polygon that crosses itself)"))
+    return value
+
+
+def suedwest_attribution_required(key, data, errors, context):
+    """The attribution text is a MUST when the licence requires attribution.
+
+    On a resource, its own licence and text win; otherwise the dataset's apply."""
+    dataset_license, dataset_text = _value(data, ("license_id",)), _value(data, ("license_attribution_by_text",))
+    if len(key) == 1:
+        license_id, text = dataset_license, dataset_text
+    else:
+        own_license = _value(data, key[:-1] + ("license",))
+        license_id = own_license or dataset_license
+        text = _value(data, key) or (None if own_license else dataset_text)
+        if not own_license and not _value(data, key):
+            return  # the dataset's licence and text apply; checked on the dataset field
+    if licenses.requires_attribution(license_id) and not text:
+        _error(key, errors, "This licence requires an attribution text (who must be named when the data is used)")
+
+
+def suedwest_contact_reachable(key, data, errors, context):
+    """A contact point needs at least one way to reach it: e-mail, web page or phone."""
+    prefix = key[:-1]
+    given = [_value(data, prefix + (field,)) for field in ("name", "email", "url", "phone")]
+    if any(given) and not any(given[1:]):
+        _error(key, errors, "Please give an e-mail address, a web page or a phone number for this contact")
+
+
+def suedwest_period_end(key, data, errors, context):
+    """The end of a period must not lie before its start."""
+    start, end = _value(data, key[:-1] + ("start",)), _value(data, key)
+    if start and end:
+        try:
+            if _as_datetime(end) < _as_datetime(start):
+                _error(key, errors, "The end lies before the start")
+        except ValueError:
+            pass  # dcat_date reports malformed dates
+
+
+def _as_datetime(value):
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
