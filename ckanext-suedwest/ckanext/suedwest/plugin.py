@@ -7,6 +7,7 @@ from ckanext.dcat.interfaces import IDCATRDFHarvester
 from ckanext.suedwest import harvest, licenses
 
 
+@tk.blanket.actions
 @tk.blanket.config_declarations
 @tk.blanket.helpers
 @tk.blanket.validators
@@ -25,13 +26,13 @@ class SuedwestPlugin(p.SingletonPlugin, DefaultTranslation):
     # IDCATRDFHarvester
 
     def before_create(self, harvest_object, dataset_dict, temp_dict):
-        harvest.set_aside_unmapped(dataset_dict, temp_dict)
+        harvest.start_import(dataset_dict, temp_dict)
 
     def before_update(self, harvest_object, dataset_dict, temp_dict):
-        harvest.set_aside_unmapped(dataset_dict, temp_dict)
+        harvest.start_import(dataset_dict, temp_dict)
 
     def after_create(self, harvest_object, dataset_dict, temp_dict):
-        return harvest.unmapped_messages(temp_dict)
+        return harvest.end_import(harvest_object, temp_dict)
 
     def after_update(self, harvest_object, dataset_dict, temp_dict):
-        return harvest.unmapped_messages(temp_dict)
+        return harvest.end_import(harvest_object, temp_dict)

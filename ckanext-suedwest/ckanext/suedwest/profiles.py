@@ -3,7 +3,8 @@
 It subclasses ckanext-dcat's DCAT-AP 3 profile and adds the German layer on top of each step, so the
 platform configures one profile (``ckanext.dcat.rdf.profiles = dcat_ap_de``) and DCAT-AP 3 runs once:
 
-* dcatde:contributorID, dcatde:politicalGeocodingLevelURI and dcatde:politicalGeocodingURI, the latter
+* dcatde:contributorID (the dataset's, else ``ckanext.suedwest.default_contributor_id``),
+  dcatde:politicalGeocodingLevelURI and dcatde:politicalGeocodingURI, the latter
   also as dct:spatial (GovData's conventions still read it; 3.0 deprecates it in favour of dct:spatial);
 * a publisher with its ADMS publisher type on every dataset (the organisation when none is given);
 * vcard:hasTelephone on contact points;
@@ -13,22 +14,65 @@ platform configures one profile (``ckanext.dcat.rdf.profiles = dcat_ap_de``) and
 
 Parsing reverses each of these. Values outside the schema's code lists are left out of the dataset and
 listed under ``UNMAPPED_KEY``, which the RDF harvester reports on the harvest object.
+
+Serialising also corrects what the DCAT-AP 3 profile writes where the DCAT-AP.de shapes (the 3.0 profile, and
+GovData's conventions on 2.0; tests/test_shacl.py validates against both) reject it:
+
+* dcat:mediaType as an IANA media-type IRI (https://www.iana.org/assignments/media-types/text/csv), not a literal;
+* dcat:accessURL on every distribution (the base profile leaves it out when it equals the download URL);
+* the catalog's dct:language as an EU language IRI instead of the locale literal (``de``).
+
+locn:geometry stays a WKT literal, as DCAT-AP.de 2.0, GovData's conventions and ckanext-dcat's parser read it,
+although the DCAT-AP.de 3.0 shapes ask for a node there: the two shape sets contradict each other on this point.
 """
 from __future__ import annotations
+
+import re
+from collections import Counter
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import Namespace
 
 import ckan.plugins.toolkit as tk
-from ckanext.dcat.profiles import DCAT, DCT, FOAF, LOCN, RDF, RDFS, SKOS, VCARD
+from ckanext.dcat.profiles import ADMS, DCAT, DCT, FOAF, LOCN, OWL, RDF, RDFS, SKOS, SPDX, VCARD
 from ckanext.dcat.profiles.base import CleanedURIRef
 from ckanext.dcat.profiles.euro_dcat_ap_3 import EuropeanDCATAP3Profile
 from ckanext.dcat.utils import resource_uri
 
-from ckanext.suedwest import vocabularies
+from ckanext.suedwest import licenses, vocabularies
 
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 UNMAPPED_KEY = "_suedwest_unmapped"
+
+IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+MEDIA_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]*$")
+EU_LANGUAGE = "http://publications.europa.eu/resource/authority/language/"
+# CKAN locales (ckan.locale_default) of the cluster's languages -> EU language authority codes
+LOCALE_LANGUAGES = {"de": "DEU", "en": "ENG", "fr": "FRA", "lb": "LTZ", "nl": "NLD"}
+
+# What the schema keeps of a dataset and a distribution; parsing reports any other property.
+DATASET_PREDICATES = {
+    RDF.type, DCT.title, DCT.description, DCAT.keyword, DCAT.theme, DCT.identifier, DCT.issued, DCT.modified,
+    DCT.publisher, DCAT.contactPoint, DCT.language, DCT.accrualPeriodicity, DCT.spatial, DCT.temporal,
+    DCAT.landingPage, FOAF.page, DCT.conformsTo, OWL.versionInfo, DCAT.version, DCAT.distribution,
+    DCATDE.contributorID, DCATDE.politicalGeocodingLevelURI, DCATDE.politicalGeocodingURI,
+}
+# ckanext-dcat keeps these distribution properties as resource fields (size, hash, language, ...).
+DISTRIBUTION_PREDICATES = {
+    RDF.type, DCAT.accessURL, DCAT.downloadURL, DCT.title, DCT.description, DCT["format"], DCAT.mediaType,
+    DCT.license, DCATDE.licenseAttributionByText, DCT.issued, DCT.modified, DCAT.byteSize, SPDX.checksum,
+    DCT.language, DCAT.compressFormat, DCAT.packageFormat, DCT.rights, ADMS.status, FOAF.page, DCT.conformsTo,
+}
+CHOICE_PREDICATES = {
+    "theme": DCAT.theme, "language": DCT.language, "frequency": DCT.accrualPeriodicity,
+    "political_geocoding_level_uri": DCATDE.politicalGeocodingLevelURI,
+}
+
+
+def _most_common(values):
+    """The most frequent value; ties go to the alphabetically first, so that parsing is repeatable."""
+    counts = Counter(value for value in values if value)
+    return min(counts, key=lambda value: (-counts[value], value)) if counts else None
 
 
 class DCATAPdeProfile(EuropeanDCATAP3Profile):
@@ -44,6 +88,7 @@ class DCATAPdeProfile(EuropeanDCATAP3Profile):
     def graph_from_catalog(self, catalog_dict, catalog_ref):
         super().graph_from_catalog(catalog_dict, catalog_ref)
         self.g.bind("dcatde", DCATDE)
+        self._catalog_languages_as_iris(catalog_ref)
         if not self.g.value(catalog_ref, DCT.description):
             description = tk.config.get("ckan.site_description") or tk.config.get("ckanext.suedwest.catalog_description")
             self.g.add((catalog_ref, DCT.description, Literal(description)))
@@ -53,8 +98,9 @@ class DCATAPdeProfile(EuropeanDCATAP3Profile):
 
     def _graph_from_dataset_de(self, dataset_dict, dataset_ref):
         g = self.g
-        if dataset_dict.get("contributor_id"):
-            g.add((dataset_ref, DCATDE.contributorID, URIRef(dataset_dict["contributor_id"])))
+        contributor = dataset_dict.get("contributor_id") or tk.config.get("ckanext.suedwest.default_contributor_id")
+        if contributor:
+            g.add((dataset_ref, DCATDE.contributorID, URIRef(contributor)))
         if dataset_dict.get("political_geocoding_level_uri"):
             g.add((dataset_ref, DCATDE.politicalGeocodingLevelURI,
                    URIRef(dataset_dict["political_geocoding_level_uri"])))
@@ -95,6 +141,36 @@ class DCATAPdeProfile(EuropeanDCATAP3Profile):
         if file_type:
             self.g.remove((distribution, DCT["format"], None))
             self.g.add((distribution, DCT["format"], URIRef(file_type)))
+        # dcat:accessURL is mandatory; the base profile leaves it out when the URL equals the download URL
+        if self.g.value(distribution, DCAT.accessURL) is None and resource.get("url"):
+            self.g.add((distribution, DCAT.accessURL, CleanedURIRef(resource["url"])))
+        self._media_type_as_iana_iri(distribution)
+
+    def _media_type_as_iana_iri(self, distribution):
+        """The base profile writes the resource's mimetype as a literal ("text/csv"); DCAT-AP 3 wants a node
+        and DCAT-AP.de an IRI of the IANA register. Values that are no media type are left out."""
+        for value in list(self.g.objects(distribution, DCAT.mediaType)):
+            if isinstance(value, URIRef) and str(value).startswith(("https://www.iana.org/", "http://www.iana.org/")):
+                continue
+            self.g.remove((distribution, DCAT.mediaType, value))
+            if isinstance(value, URIRef) and (None, None, value) not in self.g:
+                self.g.remove((value, RDF.type, DCT.MediaType))
+            media_type = str(value).split(";", 1)[0].strip().lower()
+            if MEDIA_TYPE.match(media_type):
+                iri = URIRef(IANA_MEDIA_TYPES + media_type)
+                self.g.add((distribution, DCAT.mediaType, iri))
+                self.g.add((iri, RDF.type, DCT.MediaType))
+
+    def _catalog_languages_as_iris(self, catalog_ref):
+        """The base profile writes ckan.locale_default ("de") as a literal; DCAT-AP.de wants the EU language IRI."""
+        for value in list(self.g.objects(catalog_ref, DCT.language)):
+            if isinstance(value, Literal):
+                self.g.remove((catalog_ref, DCT.language, value))
+                code = LOCALE_LANGUAGES.get(str(value).replace("-", "_").split("_")[0].lower())
+                if code:
+                    iri = URIRef(EU_LANGUAGE + code)
+                    self.g.add((catalog_ref, DCT.language, iri))
+                    self.g.add((iri, RDF.type, DCT.LinguisticSystem))
 
     def _add_contact_to_graph(self, subject, predicate, contact):
         known = set(self.g.objects(subject, predicate))
@@ -115,7 +191,7 @@ class DCATAPdeProfile(EuropeanDCATAP3Profile):
         contributors = self._object_value_list(dataset_ref, DCATDE.contributorID)
         if contributors:
             dataset_dict["contributor_id"] = sorted(contributors)[0]
-            unmapped += [("dcatde:contributorID", extra) for extra in sorted(contributors)[1:]]
+            unmapped += [(DCATDE.contributorID, extra) for extra in sorted(contributors)[1:]]
         level = self._object_value(dataset_ref, DCATDE.politicalGeocodingLevelURI)
         if level:
             self._keep_choice(dataset_dict, "political_geocoding_level_uri", [level], unmapped, single=True)
@@ -131,13 +207,23 @@ class DCATAPdeProfile(EuropeanDCATAP3Profile):
             self._keep_choice(dataset_dict, "frequency", [dataset_dict["frequency"]], unmapped, single=True)
         for publisher in dataset_dict.get("publisher") or []:
             if publisher.get("type") and publisher["type"] not in vocabularies.choice_values("dcatde_publisher_type"):
-                unmapped.append(("dct:publisher/dct:type", publisher.pop("type")))
+                unmapped.append((DCT.type, publisher.pop("type")))
 
         self._parse_contact_phones(dataset_dict, dataset_ref)
         self._parse_distributions_de(dataset_dict, dataset_ref, unmapped)
+        self._unread_properties(dataset_ref, DATASET_PREDICATES, unmapped)
+        for distribution in self._distributions(dataset_ref):
+            self._unread_properties(distribution, DISTRIBUTION_PREDICATES, unmapped)
         if unmapped:
-            dataset_dict[UNMAPPED_KEY] = unmapped
+            dataset_dict[UNMAPPED_KEY] = [(self.g.namespace_manager.normalizeUri(predicate), str(value))
+                                          for predicate, value in unmapped]
         return dataset_dict
+
+    def _unread_properties(self, subject, known, unmapped):
+        """Properties the schema has no field for (e.g. dcatde:legalBasis): listed, not silently lost."""
+        for predicate, value in self.g.predicate_objects(subject):
+            if predicate not in known:
+                unmapped.append((predicate, value))
 
     def _spatial_coverage(self, dataset_ref, geocoding):
         """Every dct:spatial as a spatial_coverage item (ckanext-dcat keeps only one); the political
@@ -162,7 +248,7 @@ class DCATAPdeProfile(EuropeanDCATAP3Profile):
         """Keep the values the schema's code list knows; record the others."""
         known = vocabularies.field_choice_values(field)
         kept = [value for value in values if value in known]
-        unmapped += [(field, value) for value in values if value not in known]
+        unmapped += [(CHOICE_PREDICATES[field], value) for value in values if value not in known]
         if single:
             dataset_dict[field] = kept[0] if kept else ""
         else:
@@ -171,15 +257,19 @@ class DCATAPdeProfile(EuropeanDCATAP3Profile):
     def _parse_contact_phones(self, dataset_dict, dataset_ref):
         contacts = dataset_dict.get("contact") or []
         for contact, node in zip(contacts, self.g.objects(dataset_ref, DCAT.contactPoint)):
-            phone = self._object_value(node, VCARD.hasTelephone)
+            phone = self._get_vcard_property_value(node, VCARD.hasTelephone)
             if phone:
                 contact["phone"] = phone.removeprefix("tel:")
 
     def _parse_distributions_de(self, dataset_dict, dataset_ref, unmapped):
-        """Licences, attribution texts and file types; what all distributions share moves up to the dataset."""
+        """Licences, attribution texts and file types of the distributions."""
         resources = dataset_dict.get("resources") or []
         nodes = {str(node): node for node in self._distributions(dataset_ref)}
         for resource in resources:
+            if resource.get("mimetype", "").startswith(IANA_MEDIA_TYPES):
+                resource["mimetype"] = resource["mimetype"][len(IANA_MEDIA_TYPES):]
+            if resource.get("access_url") == resource.get("url"):
+                resource.pop("access_url")  # written because DCAT-AP.de requires it, not a field of its own
             node = nodes.get(resource.get("distribution_ref"))
             if node is not None:
                 text = self._object_value(node, DCATDE.licenseAttributionByText)
@@ -190,21 +280,20 @@ class DCATAPdeProfile(EuropeanDCATAP3Profile):
                 if code:
                     resource["format"] = code
                 elif file_type:
-                    unmapped.append(("dct:format", file_type))
+                    unmapped.append((DCT["format"], file_type))
                     resource["format"] = ""
             license_uri = resource.get("license")
             if license_uri and license_uri not in vocabularies.license_ids():
-                unmapped.append(("dct:license", license_uri))
+                unmapped.append((DCT.license, license_uri))
                 resource.pop("license")
 
-        licences = {resource.get("license") for resource in resources}
-        if len(licences) == 1 and None not in licences:
-            dataset_dict["license_id"] = licences.pop()
-        if dataset_dict.get("license_id") not in vocabularies.license_ids():
-            dataset_dict["license_id"] = ""
-        texts = {resource.get("license_attribution_by_text") for resource in resources}
-        if len(texts) == 1 and None not in texts:
-            dataset_dict["license_attribution_by_text"] = texts.pop()
+        # The dataset takes the licence (and attribution text) most distributions have; distributions
+        # that differ keep their own, as the schema allows.
+        dataset_dict["license_id"] = _most_common(resource.get("license") for resource in resources) or ""
+        dataset_dict["license_attribution_by_text"] = _most_common(
+            resource.get("license_attribution_by_text") for resource in resources) or ""
+        if licenses.requires_attribution(dataset_dict["license_id"]) and not dataset_dict["license_attribution_by_text"]:
+            unmapped.append((DCATDE.licenseAttributionByText, "missing, but required by " + dataset_dict["license_id"]))
         for resource in resources:
             if dataset_dict.get("license_id") and resource.get("license") == dataset_dict["license_id"]:
                 resource.pop("license")

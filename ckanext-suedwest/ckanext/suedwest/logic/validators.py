@@ -16,7 +16,7 @@ from shapely.errors import GeometryTypeError
 import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import missing
 
-from ckanext.suedwest import licenses
+from ckanext.suedwest import harvest, licenses
 
 CONTRIBUTORS = "http://dcat-ap.de/def/contributors/"
 GEOCODING = re.compile(r"^http://dcat-ap\.de/def/politicalGeocoding/[A-Za-z]+Key/[0-9]{2,12}$")
@@ -84,7 +84,10 @@ def suedwest_geojson(value):
 def suedwest_attribution_required(key, data, errors, context):
     """The attribution text is a MUST when the licence requires attribution.
 
-    On a resource, its own licence and text win; otherwise the dataset's apply."""
+    On a resource, its own licence and text win; otherwise the dataset's apply. Datasets imported by a
+    harvester are exempt: the profile reports the missing text on the harvest object instead."""
+    if harvest.is_being_imported(_value(data, ("id",))):
+        return
     dataset_license, dataset_text = _value(data, ("license_id",)), _value(data, ("license_attribution_by_text",))
     if len(key) == 1:
         license_id, text = dataset_license, dataset_text
@@ -99,11 +102,12 @@ def suedwest_attribution_required(key, data, errors, context):
 
 
 def suedwest_contact_reachable(key, data, errors, context):
-    """A contact point needs at least one way to reach it: e-mail, web page or phone."""
+    """A contact point needs an e-mail address or a web page (GovData's convention K01; a phone number is
+    welcome in addition but not enough on its own)."""
     prefix = key[:-1]
-    given = [_value(data, prefix + (field,)) for field in ("name", "email", "url", "phone")]
-    if any(given) and not any(given[1:]):
-        _error(key, errors, "Please give an e-mail address, a web page or a phone number for this contact")
+    given = {field: _value(data, prefix + (field,)) for field in ("name", "email", "url", "phone")}
+    if any(given.values()) and not (given["email"] or given["url"]):
+        _error(key, errors, "Please give an e-mail address or a web page for this contact")
 
 
 def suedwest_period_end(key, data, errors, context):
