@@ -6,13 +6,14 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 # Debian packages: the services, Java and Maven for Solr, build dependencies of the Python stack,
-# and Chromium for the browser tests.
+# and Chromium for the browser tests, with fonts for its screenshots (installed without recommends,
+# Chromium would not bring fonts-liberation, the Arial/Helvetica metrics CKAN's CSS asks for).
 PACKAGES=(
   postgresql postgresql-contrib libpq-dev redis-server mosquitto mosquitto-clients
   openjdk-17-jdk-headless maven
   python3 python3-venv python3-dev build-essential git
   libxml2-dev libxslt1-dev libgeos-dev libproj-dev libmagic1
-  iproute2 procps ca-certificates curl chromium
+  iproute2 procps ca-certificates curl chromium fonts-liberation fonts-dejavu-core
 )
 
 say() { echo "[setup] $*"; }

@@ -15,6 +15,8 @@ from shapely.errors import GeometryTypeError
 
 import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import missing
+from ckanext.scheming.helpers import scheming_field_choices
+from ckanext.scheming.validation import scheming_validator
 
 from ckanext.suedwest import harvest, licenses
 
@@ -125,3 +127,57 @@ def _as_datetime(value):
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
     return datetime.fromisoformat(str(value).replace("Z", "+00:00")).replace(tzinfo=None)
+
+
+@scheming_validator
+def suedwest_choices(field, schema):
+    """scheming_choices with a message that translates: for fixed choices scheming uses CKAN's one_of,
+    which formats the list of values into its message before translating it."""
+
+    def validator(value):
+        if value is missing or not value:
+            return value
+        if value not in {choice["value"] for choice in scheming_field_choices(field)}:
+            raise tk.Invalid(tk._('unexpected choice "%s"') % value)
+        return value
+
+    return validator
+
+
+@scheming_validator
+def suedwest_guess_format(field, schema):
+    """CKAN's if_empty_guess_format, keeping only guesses on the format list: a file the list does not
+    know (a Word document, say) leaves the format empty instead of failing the form or a harvest."""
+    guess = tk.get_validator("if_empty_guess_format")
+
+    def validator(key, data, errors, context):
+        if _value(data, key):
+            return
+        guess(key, data, errors, context)
+        guessed = _value(data, key)
+        if guessed:
+            code = tk.h.unified_resource_format(guessed)
+            data[key] = code if code in {choice["value"] for choice in scheming_field_choices(field)} else ""
+
+    return validator
+
+
+@scheming_validator
+def suedwest_drop_empty_groups(field, schema):
+    """Schema-level before-validator: the form always offers one group of each repeating field (publisher,
+    contact, areas, periods); groups left entirely empty are dropped instead of stored as empty values."""
+    repeating = [f["field_name"] for f in schema["dataset_fields"] if "repeating_subfields" in f]
+
+    def validator(key, data, errors, context):
+        for name in repeating:
+            keys = [k for k in data if len(k) == 3 and k[0] == name]
+            groups = sorted({k[1] for k in keys})
+            filled = [i for i in groups if any(_value(data, k) for k in keys if k[1] == i)]
+            if filled == groups:
+                continue
+            values = {(name, position, k[2]): data[k] for position, i in enumerate(filled) for k in keys if k[1] == i}
+            for k in keys:
+                del data[k]
+            data.update(values)
+
+    return validator
