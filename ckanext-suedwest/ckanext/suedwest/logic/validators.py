@@ -31,10 +31,6 @@ def _value(data, key):
     return None if value is missing or value in ("", [], None) else value
 
 
-def _error(key, errors, message):
-    errors[key].append(tk._(message))
-
-
 def suedwest_uri(value):
     """An absolute http(s) address."""
     if value and not re.match(r"^https?://[^\s/$.?#][^\s]*$", value):
@@ -100,7 +96,7 @@ def suedwest_attribution_required(key, data, errors, context):
         if not own_license and not _value(data, key):
             return  # the dataset's licence and text apply; checked on the dataset field
     if licenses.requires_attribution(license_id) and not text:
-        _error(key, errors, "This licence requires an attribution text (who must be named when the data is used)")
+        errors[key].append(tk._("This licence requires an attribution text (who must be named when the data is used)"))
 
 
 def suedwest_contact_reachable(key, data, errors, context):
@@ -109,7 +105,7 @@ def suedwest_contact_reachable(key, data, errors, context):
     prefix = key[:-1]
     given = {field: _value(data, prefix + (field,)) for field in ("name", "email", "url", "phone")}
     if any(given.values()) and not (given["email"] or given["url"]):
-        _error(key, errors, "Please give an e-mail address or a web page for this contact")
+        errors[key].append(tk._("Please give an e-mail address or a web page for this contact"))
 
 
 def suedwest_period_end(key, data, errors, context):
@@ -118,7 +114,7 @@ def suedwest_period_end(key, data, errors, context):
     if start and end:
         try:
             if _as_datetime(end) < _as_datetime(start):
-                _error(key, errors, "The end lies before the start")
+                errors[key].append(tk._("The end lies before the start"))
         except ValueError:
             pass  # dcat_date reports malformed dates
 
