@@ -1,0 +1,46 @@
+"""Turtle catalog pages assembled from cached dataset fragments say exactly what an uncached page says."""
+import pytest
+from rdflib import Graph, Literal
+from rdflib.compare import isomorphic
+from rdflib.namespace import DCTERMS
+
+import ckan.plugins.toolkit as tk
+from ckan.lib.redis import connect_to_redis
+from ckan.tests import factories, helpers
+
+from ckanext.suedwest.tests import factories as dcatde
+from ckanext.suedwest.tests.test_profiles import FULL
+
+
+def catalog(app):
+    response = app.get("/catalog.ttl")
+    assert response.status_code == 200
+    return Graph().parse(data=response.get_data(as_text=True), format="turtle")
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+class TestCatalogCache:
+    def test_cached_page_is_the_same_graph_as_an_uncached_one(self, app, monkeypatch):
+        org = factories.Organization()
+        helpers.call_action("package_create", {"user": factories.Sysadmin()["name"]}, name="full",
+                            owner_org=org["id"], **FULL)
+        dcatde.Dataset(owner_org=org["id"], title="Straßen „Kusel“\nzweite Zeile")
+
+        cold, warm = catalog(app), catalog(app)
+        monkeypatch.setitem(tk.config, "ckanext.suedwest.catalog_cache_ttl", 0)
+        uncached = catalog(app)
+
+        assert isomorphic(cold, uncached)
+        assert isomorphic(warm, uncached)
+
+    def test_fragments_are_stored_and_an_edit_shows_at_once(self, app):
+        sysadmin = factories.Sysadmin()
+        dataset = dcatde.Dataset(owner_org=factories.Organization()["id"], title="Alt")
+        catalog(app)
+        keys = connect_to_redis().keys(f"suedwest:catalog-ttl:*:{dataset['id']}:*")
+        assert len(keys) == 1
+
+        helpers.call_action("package_patch", {"user": sysadmin["name"]}, id=dataset["id"], title="Neu")
+
+        titles = set(catalog(app).objects(None, DCTERMS.title))
+        assert Literal("Neu") in titles and Literal("Alt") not in titles
