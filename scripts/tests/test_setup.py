@@ -47,10 +47,11 @@ def probe_dataset():
     """A dataset in the development database that a second setup must not lose."""
     if not DEV_INI.exists():
         pytest.fail("no development stack: run `make setup` first")
-    ckanapi("organization_create", f"name={PROBE['org']}")
-    ckanapi("package_create", f"name={PROBE['dataset']}", "title=Pegelstände (Probe)", "notes=Probe",
+    ckanapi("organization_create", f"name={PROBE['org']}", "title=Probe")
+    created = ckanapi("package_create", f"name={PROBE['dataset']}", "title=Pegelstände (Probe)", "notes=Probe",
             f"owner_org={PROBE['org']}", 'theme:["http://publications.europa.eu/resource/authority/data-theme/ENVI"]',
             "license_id=http://dcat-ap.de/def/licenses/dl-zero-de/2.0")
+    assert created, "could not create the probe dataset in the development database"
     yield PROBE["dataset"]
     ckanapi("dataset_purge", f"id={PROBE['dataset']}")
     ckanapi("organization_purge", f"id={PROBE['org']}")

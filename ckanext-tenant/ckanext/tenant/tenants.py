@@ -1,0 +1,143 @@
+"""The tenants file (config/tenants.yaml) and its synchronisation into CKAN organisations.
+
+The whole file is read and checked before anything is written, so a mistake anywhere leaves every
+organisation as it was; errors name the line. Synchronising is idempotent: an organisation that already
+matches its entry is left alone. Organisations of tenants that are no longer in the file are reported,
+never deleted (they hold the municipality's datasets).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+import ckan.model as model
+import ckan.plugins as plugins
+import ckan.plugins.toolkit as tk
+
+FIELDS = {
+    "name": True, "title": True, "kind": True, "federal_state": True, "official_key": True,
+    "political_geocoding_level_uri": True, "political_geocoding_uri": True, "contributor_id": False,
+    "website": False, "contact_email": False, "bbox": False, "description": False, "image_url": False,
+}  # field -> required
+
+
+class TenantsFileError(Exception):
+    """A problem in the tenants file, with the line it is on."""
+
+
+@dataclass
+class SyncReport:
+    created: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
+    unchanged: list = field(default_factory=list)
+    not_in_file: list = field(default_factory=list)
+
+
+def tenants_file() -> Path:
+    return Path(tk.config.get("ckanext.tenant.tenants_file"))
+
+
+def load(path: Path) -> list[dict]:
+    """The tenants of the file as organisation dicts; raises TenantsFileError naming the line."""
+    try:
+        root = yaml.compose(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TenantsFileError(f"{path}: file not found (ckanext.tenant.tenants_file)")
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "unknown line"
+        raise TenantsFileError(f"{path}, {where}: not valid YAML: {getattr(error, 'problem', error)}")
+    tenants_node = _mapping_value(root, "tenants", path)
+    if not isinstance(tenants_node, yaml.SequenceNode):
+        raise TenantsFileError(f"{path}, line {_line(tenants_node)}: 'tenants' must be a list")
+    tenants, names = [], set()
+    for node in tenants_node.value:
+        tenant = _tenant(node, path)
+        if tenant["name"] in names:
+            raise TenantsFileError(f"{path}, line {_line(node)}: tenant '{tenant['name']}' is listed twice")
+        names.add(tenant["name"])
+        tenants.append(tenant)
+    return tenants
+
+
+def _line(node) -> int:
+    return node.start_mark.line + 1 if node is not None else 1
+
+
+def _mapping_value(node, key, path):
+    if not isinstance(node, yaml.MappingNode):
+        raise TenantsFileError(f"{path}, line {_line(node)}: expected 'tenants:' with a list of municipalities")
+    for key_node, value_node in node.value:
+        if key_node.value == key:
+            return value_node
+    raise TenantsFileError(f"{path}, line {_line(node)}: no '{key}' list")
+
+
+def _tenant(node, path) -> dict:
+    if not isinstance(node, yaml.MappingNode):
+        raise TenantsFileError(f"{path}, line {_line(node)}: each tenant is a mapping of keys and values")
+    tenant = {}
+    for key_node, value_node in node.value:
+        key = key_node.value
+        if key not in FIELDS:
+            raise TenantsFileError(f"{path}, line {_line(key_node)}: unknown key '{key}' "
+                                   f"(known: {', '.join(FIELDS)})")
+        value = yaml.safe_load(yaml.serialize(value_node))
+        if key == "bbox" and value is not None:
+            if not (isinstance(value, list) and len(value) == 4):
+                raise TenantsFileError(f"{path}, line {_line(value_node)}: bbox is [min lon, min lat, max lon, max lat]")
+            value = ",".join(str(number) for number in value)
+        tenant[key] = "" if value is None else str(value)
+    missing = [key for key, required in FIELDS.items() if required and not tenant.get(key)]
+    if missing:
+        raise TenantsFileError(f"{path}, line {_line(node)}: tenant '{tenant.get('name', '?')}' lacks "
+                               f"{', '.join(missing)}")
+    return tenant
+
+
+def validate(tenants: list[dict], path: Path) -> None:
+    """Check every tenant against the organisation schema (ckanext-scheming) before anything is written."""
+    plugin = plugins.get_plugin("scheming_organizations")
+    context = {"user": _site_user(), "model": model, "session": model.Session}
+    for tenant in tenants:
+        _, errors = plugin.validate(context, dict(tenant, type="organization"), {}, "organization_create")
+        errors = {key: value for key, value in errors.items() if value and key != "name"}  # name: may exist
+        if errors:
+            raise TenantsFileError(f"{path}: tenant '{tenant['name']}': {_describe(errors)}")
+
+
+def _describe(errors):
+    return "; ".join(f"{key}: {' '.join(map(str, value))}" for key, value in errors.items())
+
+
+def _site_user():
+    return tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+
+
+def sync(tenants: list[dict]) -> SyncReport:
+    """Create or update one organisation per tenant; report tenant organisations not in the file."""
+    report = SyncReport()
+    user = _site_user()
+    existing = {org["name"]: org for org in tk.get_action("organization_list")(
+        {"user": user}, {"all_fields": True, "include_extras": True, "limit": 1000})}
+    for tenant in tenants:
+        current = existing.get(tenant["name"])
+        if current is None:
+            tk.get_action("organization_create")({"user": user}, dict(tenant))
+            report.created.append(tenant["name"])
+        elif any(str(current.get(key) or "") != value for key, value in tenant.items()):
+            tk.get_action("organization_patch")({"user": user}, dict(tenant, id=current["id"]))
+            report.updated.append(tenant["name"])
+        else:
+            report.unchanged.append(tenant["name"])
+    names = {tenant["name"] for tenant in tenants}
+    report.not_in_file = sorted(name for name, org in existing.items()
+                                if org.get("official_key") and name not in names)
+    return report
+
+
+def add_user(user_name: str, tenant_name: str, role: str) -> None:
+    tk.get_action("organization_member_create")(
+        {"user": _site_user()}, {"id": tenant_name, "username": user_name, "role": role})
