@@ -7,7 +7,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import missing
 
 from ckanext.suedwest import harvest
-from ckanext.suedwest.logic.validators import GEOCODING
+from ckanext.suedwest.logic.validators import suedwest_geocoding_uris
 
 OFFICIAL_KEY = re.compile(r"^(\d{5}|\d{8})$")
 
@@ -20,8 +20,9 @@ def tenant_official_key(value):
 
 
 def tenant_geocoding_uri(value):
-    if value and not GEOCODING.match(value):
-        raise tk.Invalid(tk._("Not a political geocoding URI: {uri}").format(uri=value))
+    """One political geocoding URI (a dataset may have several)."""
+    if value:
+        suedwest_geocoding_uris([value])
     return value
 
 
