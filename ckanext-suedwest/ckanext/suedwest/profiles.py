@@ -93,7 +93,8 @@ class DCATAPdeProfile(EuropeanDCATAP3Profile):
             description = tk.config.get("ckan.site_description") or tk.config.get("ckanext.suedwest.catalog_description")
             self.g.add((catalog_ref, DCT.description, Literal(description)))
         if not self.g.value(catalog_ref, DCT.publisher):
-            publisher = self._agent(tk.config.get("ckanext.suedwest.catalog_publisher"))
+            publisher = self._agent((catalog_dict or {}).get("publisher_name")
+                                    or tk.config.get("ckanext.suedwest.catalog_publisher"))
             self.g.add((catalog_ref, DCT.publisher, publisher))
 
     def _graph_from_dataset_de(self, dataset_dict, dataset_ref):

@@ -5,6 +5,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 
+@tk.blanket.blueprints
 @tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.validators

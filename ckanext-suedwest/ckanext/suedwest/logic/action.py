@@ -27,14 +27,17 @@ def _utc_modified_since(data_dict):
 
 
 def _catalog(up_func, action, context, data_dict):
-    """ckanext-dcat's catalog action; Turtle pages are assembled from cached dataset fragments."""
+    """ckanext-dcat's catalog action, with two additions: Turtle pages are assembled from cached dataset
+    fragments, and an optional ``catalog`` dict (title, description, homepage, publisher_name) describes
+    a catalog of its own, such as one municipality's."""
     data_dict = _utc_modified_since(data_dict)
-    if not cache_enabled(data_dict.get("format")):
+    if not cache_enabled(data_dict.get("format")) and not data_dict.get("catalog"):
         return up_func(context, data_dict)
     tk.check_access(action, context, data_dict)
     query = dcat_logic._search_ckan_datasets(context, data_dict)
     serializer = FragmentCachingSerializer(profiles=data_dict.get("profiles"))
-    return serializer.serialize_catalog({}, query["results"], _format=data_dict.get("format"),
+    return serializer.serialize_catalog(data_dict.get("catalog") or {}, query["results"],
+                                        _format=data_dict.get("format"),
                                         pagination_info=dcat_logic._pagination_info(query, data_dict))
 
 
