@@ -48,7 +48,8 @@ class FragmentCachingSerializer(RDFSerializer):
 
     def _fragments(self, dataset_dicts):
         redis = connect_to_redis()
-        keys = [self._key(dataset_dict) for dataset_dict in dataset_dicts]
+        prefix = self._key_prefix()
+        keys = [f"{prefix}:{d['id']}:{d.get('metadata_modified')}" for d in dataset_dicts]
         cached = redis.mget(keys) if keys else []
         fragments = []
         for key, dataset_dict, fragment in zip(keys, dataset_dicts, cached):
@@ -68,8 +69,8 @@ class FragmentCachingSerializer(RDFSerializer):
         finally:
             self.g = catalog_graph
 
-    def _key(self, dataset_dict):
+    def _key_prefix(self):
+        """Profiles, site URL and bundle version: a change to any of them makes new keys."""
         context = "|".join([tk.config.get("ckan.site_url"), version("ckanext-suedwest-bundle"),
                             *(profile.__module__ + "." + profile.__name__ for profile in self._profiles)])
-        digest = hashlib.sha1(context.encode("utf-8")).hexdigest()[:12]
-        return f"suedwest:catalog-ttl:{digest}:{dataset_dict['id']}:{dataset_dict.get('metadata_modified')}"
+        return f"suedwest:catalog-ttl:{hashlib.sha1(context.encode('utf-8')).hexdigest()[:12]}"

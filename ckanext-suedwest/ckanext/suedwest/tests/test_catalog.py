@@ -3,25 +3,18 @@ content negotiation; only public, active datasets ever appear."""
 import time
 
 import pytest
-from rdflib import Graph, Literal, Namespace
-from rdflib.namespace import DCAT, DCTERMS, RDF
+from rdflib import Literal, Namespace
+from rdflib.namespace import DCTERMS, RDF
 
 from ckan.tests import factories, helpers
 
 from ckanext.suedwest.tests import factories as dcatde
+from ckanext.suedwest.tests.rdf import graph_of, identifiers
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 FORMATS = {"ttl": ("text/turtle", "turtle"), "rdf": ("application/rdf+xml", "xml"),
            "xml": ("application/rdf+xml", "xml"), "jsonld": ("application/ld+json", "json-ld")}
 
-
-def graph_of(response, rdf_format):
-    assert response.status_code == 200, response.body[:500]
-    return Graph().parse(data=response.get_data(as_text=True), format=rdf_format)
-
-
-def identifiers(graph):
-    return {str(graph.value(dataset, DCTERMS.identifier)) for dataset in graph.subjects(RDF.type, DCAT.Dataset)}
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index")

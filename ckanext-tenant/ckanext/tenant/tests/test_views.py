@@ -1,20 +1,13 @@
 """One municipality's own DCAT catalog (/kommune/<name>/catalog.*)."""
 import pytest
-from rdflib import Graph, Literal
+from rdflib import Literal
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 
 from ckan.tests import factories
 
 from ckanext.suedwest.tests import factories as dcatde
+from ckanext.suedwest.tests.rdf import graph_of, identifiers
 
-
-def graph_of(response, rdf_format="turtle"):
-    assert response.status_code == 200, response.body[:300]
-    return Graph().parse(data=response.get_data(as_text=True), format=rdf_format)
-
-
-def identifiers(graph):
-    return {str(graph.value(d, DCTERMS.identifier)) for d in graph.subjects(RDF.type, DCAT.Dataset)}
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index")
