@@ -49,24 +49,14 @@ class TestGermanSearch:
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index")
-class TestBboxSearch:
-    def test_bbox_finds_inside_and_not_outside(self):
-        org = factories.Organization()
-        dcatde.Dataset(name="mosel", owner_org=org["id"], notes="Mosel",
-                          spatial_coverage=[{"geom": json.dumps(MOSEL)}])
-        dcatde.Dataset(name="hamburg", owner_org=org["id"], notes="Hamburg",
-                          spatial_coverage=[{"geom": json.dumps(HAMBURG)}])
+@pytest.mark.parametrize("bbox, found", [
+    ("6.0,48.9,8.6,51.0", {"mosel"}),  # Rhineland-Palatinate
+    ("9.0,53.0,11.0,54.0", {"hamburg"}),
+])
+def test_bbox_finds_what_lies_inside_and_not_what_lies_outside(bbox, found):
+    org = factories.Organization()
+    dcatde.Dataset(name="mosel", owner_org=org["id"], notes="Mosel", spatial_coverage=[{"geom": json.dumps(MOSEL)}])
+    dcatde.Dataset(name="hamburg", owner_org=org["id"], notes="Hamburg",
+                   spatial_coverage=[{"geom": json.dumps(HAMBURG)}])
 
-        rhineland_palatinate = "6.0,48.9,8.6,51.0"
-        result = search(q="*:*", extras={"ext_bbox": rhineland_palatinate})
-
-        assert names(result) == {"mosel"}
-
-    def test_bbox_around_hamburg_finds_only_hamburg(self):
-        org = factories.Organization()
-        dcatde.Dataset(name="mosel", owner_org=org["id"], notes="Mosel",
-                          spatial_coverage=[{"geom": json.dumps(MOSEL)}])
-        dcatde.Dataset(name="hamburg", owner_org=org["id"], notes="Hamburg",
-                          spatial_coverage=[{"geom": json.dumps(HAMBURG)}])
-
-        assert names(search(q="*:*", extras={"ext_bbox": "9.0,53.0,11.0,54.0"})) == {"hamburg"}
+    assert names(search(q="*:*", extras={"ext_bbox": bbox})) == found
