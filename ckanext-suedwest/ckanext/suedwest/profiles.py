@@ -22,8 +22,8 @@ GovData's conventions on 2.0; tests/test_shacl.py validates against both) reject
 * dcat:accessURL on every distribution (the base profile leaves it out when it equals the download URL);
 * the catalog's dct:language as an EU language IRI instead of the locale literal (``de``).
 
-locn:geometry stays a WKT literal, as DCAT-AP.de 2.0, GovData's conventions and ckanext-dcat's parser read it,
-although the DCAT-AP.de 3.0 shapes ask for a node there: the two shape sets contradict each other on this point.
+Areas are written as dcat:bbox and dcat:centroid only: the two shape sets contradict each other on
+locn:geometry (3.0 wants a node, GovData's conventions a literal), see ckanext.suedwest.geometry.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from ckanext.dcat.profiles.base import CleanedURIRef
 from ckanext.dcat.profiles.euro_dcat_ap_3 import EuropeanDCATAP3Profile
 from ckanext.dcat.utils import resource_uri
 
-from ckanext.suedwest import licenses, vocabularies
+from ckanext.suedwest import geometry, licenses, vocabularies
 
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 UNMAPPED_KEY = "_suedwest_unmapped"
@@ -199,7 +199,7 @@ class DCATAPdeProfile(EuropeanDCATAP3Profile):
         geocoding = sorted(self._object_value_list(dataset_ref, DCATDE.politicalGeocodingURI))
         if geocoding:
             dataset_dict["political_geocoding_uri"] = geocoding
-        dataset_dict["spatial_coverage"] = self._spatial_coverage(dataset_ref, set(geocoding))
+        dataset_dict["spatial_coverage"] = self._spatial_coverage(dataset_ref, set(geocoding), unmapped)
 
         for field in ("theme", "language"):
             if dataset_dict.get(field):
@@ -226,9 +226,11 @@ class DCATAPdeProfile(EuropeanDCATAP3Profile):
             if predicate not in known:
                 unmapped.append((predicate, value))
 
-    def _spatial_coverage(self, dataset_ref, geocoding):
+    def _spatial_coverage(self, dataset_ref, geocoding, unmapped):
         """Every dct:spatial as a spatial_coverage item (ckanext-dcat keeps only one); the political
-        geocoding URIs, which dct:spatial repeats, are not areas of their own."""
+        geocoding URIs, which dct:spatial repeats, are not areas of their own. A locn:geometry becomes
+        bounding box and centroid (ckanext.suedwest.geometry); an outline that they do not describe
+        exactly is reported."""
         coverage = []
         for node in self.g.objects(dataset_ref, DCT.spatial):
             item = {
@@ -240,6 +242,12 @@ class DCATAPdeProfile(EuropeanDCATAP3Profile):
             }
             if isinstance(node, Literal):
                 item["text"] = str(node)
+            if item["geom"]:
+                geom = item.pop("geom")
+                for field, value in geometry.bbox_and_centroid(geom).items():
+                    item[field] = item[field] or value
+                if not geometry.is_exact(geom):
+                    unmapped.append((LOCN.geometry, geom))
             item = {key: value for key, value in item.items() if value}
             if item and not (set(item) == {"uri"} and item["uri"] in geocoding):
                 coverage.append(item)

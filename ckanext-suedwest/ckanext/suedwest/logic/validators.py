@@ -18,7 +18,7 @@ from ckan.lib.navl.dictization_functions import missing
 from ckanext.scheming.helpers import scheming_field_choices
 from ckanext.scheming.validation import scheming_validator
 
-from ckanext.suedwest import harvest, licenses
+from ckanext.suedwest import geometry, harvest, licenses
 
 CONTRIBUTORS = "http://dcat-ap.de/def/contributors/"
 GEOCODING = re.compile(r"^http://dcat-ap\.de/def/politicalGeocoding/[A-Za-z]+Key/[0-9]{2,12}$")
@@ -76,6 +76,20 @@ def suedwest_geojson(value):
         raise tk.Invalid(tk._("Coordinates must be longitude and latitude in WGS 84 (EPSG:4326)"))
     if not shape.is_valid:
         raise tk.Invalid(tk._("The geometry is invalid (e.g. a polygon that crosses itself)"))
+    return value
+
+
+def suedwest_bbox(value):
+    """A bounding box: an axis-aligned rectangle (after suedwest_geojson)."""
+    if value and not geometry.is_box(value):
+        raise tk.Invalid(tk._("A bounding box is a rectangle whose sides run north-south and east-west"))
+    return value
+
+
+def suedwest_point(value):
+    """A centroid: a GeoJSON Point (after suedwest_geojson)."""
+    if value and json.loads(value).get("type") != "Point":
+        raise tk.Invalid(tk._("A centroid is a single point (GeoJSON Point)"))
     return value
 
 
@@ -177,3 +191,24 @@ def suedwest_drop_empty_groups(field, schema):
             data.update(values)
 
     return validator
+
+
+def suedwest_geometry_as_area(key, data, errors, context):
+    """Schema-level before-validator: an area's ``geom`` (a GeoJSON geometry from API clients, older forms and
+    harvested catalogs) becomes the bounding box and centroid the schema stores (see ckanext.suedwest.geometry
+    for why); a bbox or centroid given as well wins. navl has already moved ``geom``, a key the schema does not
+    know, into the area's ``__extras``."""
+    for extras_key in [k for k in data if len(k) == 3 and k[0] == "spatial_coverage" and k[2] == "__extras"]:
+        value = data[extras_key].pop("geom", None) if isinstance(data[extras_key], dict) else None
+        if not value:
+            continue
+        geom_key = (*extras_key[:2], "geom")
+        try:
+            suedwest_geojson(value)
+        except tk.Invalid as error:
+            errors.setdefault(geom_key, []).append(error.error)
+            continue
+        for field, converted in geometry.bbox_and_centroid(value).items():
+            area_key = (*extras_key[:2], field)
+            if not _value(data, area_key):
+                data[area_key] = converted

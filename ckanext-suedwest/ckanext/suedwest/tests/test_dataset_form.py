@@ -225,7 +225,7 @@ class TestDatasetForm:
     def test_empty_groups_of_the_form_are_not_stored(self, app, editor):
         empty_groups = {f"{field}-0-{sub}": "" for field, subs in [
             ("publisher", ["name", "uri", "type", "email", "url"]), ("contact", ["name", "email", "url", "phone"]),
-            ("spatial_coverage", ["uri", "text", "geom", "bbox", "centroid"]), ("temporal_coverage", ["start", "end"])]
+            ("spatial_coverage", ["uri", "text", "bbox", "centroid"]), ("temporal_coverage", ["start", "end"])]
             for sub in subs}
         response = app.post("/dataset/new", headers=editor["headers"], follow_redirects=False, data=stage_one(
             editor["org"], title=TITLE, name=NAME, notes="Messwerte", theme=ENVI, license_id=DL_ZERO,

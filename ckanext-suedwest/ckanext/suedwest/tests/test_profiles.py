@@ -2,6 +2,7 @@
 import json
 
 import pytest
+import shapely.geometry
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 
@@ -14,6 +15,7 @@ DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 KUSEL = "http://dcat-ap.de/def/politicalGeocoding/districtKey/07336"
 MOSEL = {"type": "Polygon", "coordinates": [[[6.5, 49.6], [7.6, 49.6], [7.6, 50.4], [6.5, 50.4], [6.5, 49.6]]]}
+GLAN = {"type": "Point", "coordinates": [7.4, 49.53]}
 
 FULL = {
     "title": "Pegelstände am Glan „Kusel“",
@@ -30,7 +32,7 @@ FULL = {
     "contributor_id": "http://dcat-ap.de/def/contributors/openGovernmentDataPortalRheinlandPfalz",
     "political_geocoding_level_uri": "http://dcat-ap.de/def/politicalGeocoding/Level/administrativeDistrict",
     "political_geocoding_uri": [KUSEL],
-    "spatial_coverage": [{"text": "Glan bei Kusel", "geom": json.dumps(MOSEL)},
+    "spatial_coverage": [{"text": "Glan bei Kusel", "bbox": json.dumps(MOSEL), "centroid": json.dumps(GLAN)},
                          {"uri": "https://sws.geonames.org/2881889/", "text": "Kusel"}],
     "temporal_coverage": [{"start": "2020-01-01", "end": "2026-06-30"}],
     "frequency": "http://publications.europa.eu/resource/authority/frequency/CONT",
@@ -126,7 +128,8 @@ def test_parsing_our_serialisation_gives_every_schema_field_back():
     coverage = sorted(parsed["spatial_coverage"], key=lambda item: item["text"])
     assert [(c.get("uri", ""), c["text"]) for c in coverage] == [("", "Glan bei Kusel"),
                                                                 ("https://sws.geonames.org/2881889/", "Kusel")]
-    assert json.loads(coverage[0]["geom"]) == MOSEL
+    assert shapely.geometry.shape(json.loads(coverage[0]["bbox"])).equals(shapely.geometry.shape(MOSEL))
+    assert json.loads(coverage[0]["centroid"]) == GLAN
     resources = sorted(parsed["resources"], key=lambda r: r["name"])
     for original, back in zip(sorted(FULL["resources"], key=lambda r: r["name"]), resources):
         for field, value in original.items():

@@ -55,8 +55,8 @@ class TestGermanSearch:
 ])
 def test_bbox_finds_what_lies_inside_and_not_what_lies_outside(bbox, found):
     org = factories.Organization()
-    dcatde.Dataset(name="mosel", owner_org=org["id"], notes="Mosel", spatial_coverage=[{"geom": json.dumps(MOSEL)}])
+    dcatde.Dataset(name="mosel", owner_org=org["id"], notes="Mosel", spatial_coverage=[{"bbox": json.dumps(MOSEL)}])
     dcatde.Dataset(name="hamburg", owner_org=org["id"], notes="Hamburg",
-                   spatial_coverage=[{"geom": json.dumps(HAMBURG)}])
+                   spatial_coverage=[{"bbox": json.dumps(HAMBURG)}])
 
     assert names(search(q="*:*", extras={"ext_bbox": bbox})) == found

@@ -37,7 +37,7 @@ class TestTenantDefaults:
 
     def test_values_given_by_the_steward_win(self):
         org = factories.Organization(title="Landkreis Kusel", **KUSEL)
-        glan = {"text": "Glan", "geom": json.dumps({"type": "Point", "coordinates": [7.4, 49.53]})}
+        glan = {"text": "Glan", "centroid": json.dumps({"type": "Point", "coordinates": [7.4, 49.53]})}
 
         dataset = dcatde.Dataset(owner_org=org["id"], spatial_coverage=[glan],
                                  political_geocoding_uri=["http://dcat-ap.de/def/politicalGeocoding/municipalityKey/07336050"])
