@@ -11,10 +11,17 @@ A fragment's key holds the dataset's id and metadata_modified, so an edit makes 
 the site URL and the bundle version are part of the key too. What changes outside the dataset (an
 organisation's title shown as publisher) shows after ``ckanext.suedwest.catalog_cache_ttl`` seconds.
 Only datasets the (public) catalog search returned are ever looked up. Other formats are served as before.
+
+Fragments are written when a public dataset is indexed (``prerender``, called from the plugin's
+``before_dataset_index``), from the very dict that the catalog search returns for it later. So the catalog
+is warm after every save, and ``ckan search-index rebuild`` warms it completely, e.g. after an upgrade
+(the bundle version is part of the key) or a Redis restart. A page only renders what is still missing.
 """
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 from importlib.metadata import version
 
 from rdflib import Graph, URIRef
@@ -27,10 +34,24 @@ from ckanext.dcat.utils import dataset_uri, url_to_rdflib_format
 
 TTL_OPTION = "ckanext.suedwest.catalog_cache_ttl"
 
+log = logging.getLogger(__name__)
+
 
 def cache_enabled(rdf_format: str | None) -> bool:
     return (tk.config.get(TTL_OPTION) > 0 and url_to_rdflib_format(rdf_format or "xml") == "turtle"
             and not tk.asbool(tk.config.get("ckanext.dcat.expose_subcatalogs")))
+
+
+def prerender(index_dict: dict) -> None:
+    """Write the fragment of a public, active dataset that is being indexed. A failure is logged and left to
+    the catalog page (which renders what is missing): indexing and saving must not fail because of it."""
+    if (not cache_enabled("ttl") or index_dict.get("capacity") != "public" or index_dict.get("state") != "active"
+            or index_dict.get("dataset_type") != "dataset"):
+        return
+    try:
+        FragmentCachingSerializer().fragments([json.loads(index_dict["validated_data_dict"])])
+    except Exception:
+        log.warning("Could not prerender the catalog fragment of dataset %s", index_dict.get("id"), exc_info=True)
 
 
 class FragmentCachingSerializer(RDFSerializer):
@@ -44,9 +65,10 @@ class FragmentCachingSerializer(RDFSerializer):
             self.g.add((catalog_ref, DCAT.dataset, URIRef(dataset_uri(dataset_dict))))
         if pagination_info:
             self._add_pagination_triples(pagination_info)
-        return "".join([self.g.serialize(format="turtle"), *self._fragments(dataset_dicts or [])])
+        return "".join([self.g.serialize(format="turtle"), *self.fragments(dataset_dicts or [])])
 
-    def _fragments(self, dataset_dicts):
+    def fragments(self, dataset_dicts):
+        """The Turtle of each dataset, from the cache or rendered and stored."""
         redis = connect_to_redis()
         prefix = self._key_prefix()
         keys = [f"{prefix}:{d['id']}:{d.get('metadata_modified')}" for d in dataset_dicts]

@@ -4,7 +4,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 
-from ckanext.suedwest import harvest, licenses
+from ckanext.suedwest import catalog_cache, harvest, licenses
 
 
 @tk.blanket.actions
@@ -14,6 +14,7 @@ from ckanext.suedwest import harvest, licenses
 class SuedwestPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
+    p.implements(p.IPackageController, inherit=True)
     p.implements(IDCATRDFHarvester, inherit=True)
 
     # IConfigurer
@@ -22,6 +23,12 @@ class SuedwestPlugin(p.SingletonPlugin, DefaultTranslation):
         tk.add_template_directory(config, "templates")
         if not config.get("licenses_group_url"):
             config["licenses_group_url"] = licenses.LICENSES_FILE.as_uri()
+
+    # IPackageController
+
+    def before_dataset_index(self, pkg_dict):
+        catalog_cache.prerender(pkg_dict)
+        return pkg_dict
 
     # IDCATRDFHarvester
 

@@ -5,6 +5,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS
 
 import ckan.plugins.toolkit as tk
+from ckan.lib import search
 from ckan.lib.redis import connect_to_redis
 from ckan.tests import factories, helpers
 
@@ -33,14 +34,40 @@ class TestCatalogCache:
         assert isomorphic(cold, uncached)
         assert isomorphic(warm, uncached)
 
-    def test_fragments_are_stored_and_an_edit_shows_at_once(self, app):
+    def test_an_edit_shows_at_once(self, app):
         sysadmin = factories.Sysadmin()
         dataset = dcatde.Dataset(owner_org=factories.Organization()["id"], title="Alt")
         catalog(app)
-        keys = connect_to_redis().keys(f"suedwest:catalog-ttl:*:{dataset['id']}:*")
-        assert len(keys) == 1
 
         helpers.call_action("package_patch", {"user": sysadmin["name"]}, id=dataset["id"], title="Neu")
 
         titles = set(catalog(app).objects(None, DCTERMS.title))
         assert Literal("Neu") in titles and Literal("Alt") not in titles
+
+    def test_saving_a_public_dataset_prerenders_its_fragment(self):
+        sysadmin = factories.Sysadmin()
+        dataset = dcatde.Dataset(owner_org=factories.Organization()["id"], title="Alt")
+        assert len(fragment_keys(dataset)) == 1
+
+        edited = helpers.call_action("package_patch", {"user": sysadmin["name"]}, id=dataset["id"], title="Neu")
+
+        [key] = [key for key in fragment_keys(dataset) if key.endswith(edited["metadata_modified"].encode())]
+        assert "Neu" in connect_to_redis().get(key).decode("utf-8")
+
+    def test_private_datasets_get_no_fragment(self):
+        dataset = dcatde.Dataset(owner_org=factories.Organization()["id"], private=True)
+
+        assert fragment_keys(dataset) == []
+
+    def test_rebuilding_the_search_index_warms_the_catalog(self, app):
+        dataset = dcatde.Dataset(owner_org=factories.Organization()["id"])
+        redis = connect_to_redis()
+        redis.delete(*fragment_keys(dataset))
+
+        search.rebuild()
+
+        assert len(fragment_keys(dataset)) == 1
+
+
+def fragment_keys(dataset):
+    return connect_to_redis().keys(f"suedwest:catalog-ttl:*:{dataset['id']}:*")
