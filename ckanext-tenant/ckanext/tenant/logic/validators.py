@@ -41,22 +41,39 @@ def tenant_bbox(value):
 
 def tenant_defaults(key, data, errors, context):
     """Schema-level before-validator of the dataset schema: what the steward leaves empty comes from the
-    dataset's municipality (its organisation): contributor ID, political geocoding and, for a dataset
-    without any area, the municipality's extent as spatial coverage. Values given always win; datasets
-    harvested from other catalogs keep what their source says."""
+    dataset's municipality (its organisation): publisher, contributor ID, political geocoding and, for a
+    dataset without any area, the municipality's extent as spatial coverage. Values given always win;
+    datasets harvested from other catalogs keep what their source says. The dataset form shows the same
+    values pre-filled (form_defaults)."""
     organization = model.Group.get(_given(data, ("owner_org",)))
     if organization is None or harvest.is_being_imported(_given(data, ("id",))):
         return
+    given = {k[0] for k in data if _given(data, k)}
+    for name, value in form_defaults(organization).items():
+        field = name.split("-")[0]
+        if field in given:
+            continue
+        key = (field,) if name == field else (field, 0, name.split("-")[2])
+        data[key] = [value] if field == "political_geocoding_uri" else value
+
+
+def form_defaults(organization) -> dict:
+    """What a dataset of this municipality gets unless the steward says otherwise, by form field name
+    (scheming's ``field-index-subfield`` for the repeating groups publisher and spatial_coverage)."""
     extras = organization.extras
-    for field in ("contributor_id", "political_geocoding_level_uri"):
-        if not _given(data, (field,)) and extras.get(field):
-            data[(field,)] = extras[field]
-    if not _given(data, ("political_geocoding_uri",)) and extras.get("political_geocoding_uri"):
-        data[("political_geocoding_uri",)] = [extras["political_geocoding_uri"]]
-    has_area = any(_given(data, k) for k in data if k[0] == "spatial_coverage")
-    if not has_area and extras.get("bbox"):
-        data[("spatial_coverage", 0, "text")] = organization.title
-        data[("spatial_coverage", 0, "bbox")] = json.dumps(_polygon(extras["bbox"]))
+    defaults = {
+        "publisher-0-name": organization.title,
+        "publisher-0-type": tk.config.get("ckanext.suedwest.default_publisher_type"),
+        "publisher-0-email": extras.get("contact_email"),
+        "publisher-0-url": extras.get("website"),
+        "contributor_id": extras.get("contributor_id"),
+        "political_geocoding_level_uri": extras.get("political_geocoding_level_uri"),
+        "political_geocoding_uri": extras.get("political_geocoding_uri"),
+    }
+    if extras.get("bbox"):
+        defaults["spatial_coverage-0-text"] = organization.title
+        defaults["spatial_coverage-0-bbox"] = json.dumps(_polygon(extras["bbox"]))
+    return {name: value for name, value in defaults.items() if value}
 
 
 def _given(data, key):

@@ -10,7 +10,7 @@ from ckanext.suedwest.tests import factories as dcatde
 KUSEL = {"official_key": "07336", "contributor_id": "http://dcat-ap.de/def/contributors/openGovernmentDataPortalRheinlandPfalz",
          "political_geocoding_level_uri": "http://dcat-ap.de/def/politicalGeocoding/Level/administrativeDistrict",
          "political_geocoding_uri": "http://dcat-ap.de/def/politicalGeocoding/districtKey/07336",
-         "bbox": "7.19,49.43,7.63,49.7"}
+         "bbox": "7.19,49.43,7.63,49.7", "contact_email": "open-data@kv-kus.de", "website": "https://www.landkreis-kusel.de"}
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index")
@@ -26,6 +26,8 @@ class TestTenantDefaults:
         [area] = dataset["spatial_coverage"]
         assert area["text"] == "Landkreis Kusel"
         assert json.loads(area["bbox"])["coordinates"][0][0] == [7.19, 49.43]
+        assert dataset["publisher"] == [{"name": "Landkreis Kusel", "type": "http://purl.org/adms/publishertype/LocalAuthority",
+                                         "email": KUSEL["contact_email"], "url": KUSEL["website"]}]
 
     def test_the_default_extent_makes_the_dataset_findable_on_the_map(self):
         org = factories.Organization(title="Landkreis Kusel", **KUSEL)
@@ -39,14 +41,18 @@ class TestTenantDefaults:
         org = factories.Organization(title="Landkreis Kusel", **KUSEL)
         glan = {"text": "Glan", "centroid": json.dumps({"type": "Point", "coordinates": [7.4, 49.53]})}
 
-        dataset = dcatde.Dataset(owner_org=org["id"], spatial_coverage=[glan],
+        umweltamt = {"name": "Umweltamt Kusel", "email": "umwelt@kv-kus.de"}
+
+        dataset = dcatde.Dataset(owner_org=org["id"], spatial_coverage=[glan], publisher=[umweltamt],
                                  political_geocoding_uri=["http://dcat-ap.de/def/politicalGeocoding/municipalityKey/07336050"])
 
         assert dataset["spatial_coverage"] == [glan]
+        assert [{k: v for k, v in p.items() if v} for p in dataset["publisher"]] == [umweltamt]
         assert dataset["political_geocoding_uri"] == ["http://dcat-ap.de/def/politicalGeocoding/municipalityKey/07336050"]
         assert dataset["contributor_id"] == KUSEL["contributor_id"]
 
-    def test_organisation_without_tenant_data_adds_nothing(self):
-        dataset = dcatde.Dataset(owner_org=factories.Organization()["id"])
+    def test_organisation_without_tenant_data_is_only_the_publisher(self):
+        dataset = dcatde.Dataset(owner_org=factories.Organization(title="Zweckverband")["id"])
 
         assert not dataset.get("contributor_id") and not dataset.get("spatial_coverage")
+        assert [p["name"] for p in dataset["publisher"]] == ["Zweckverband"]
