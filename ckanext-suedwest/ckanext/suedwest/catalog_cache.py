@@ -8,8 +8,10 @@ hydra paging) followed by one cached fragment per dataset, and parses to the sam
 in one go.
 
 A fragment's key holds the dataset's id and metadata_modified, so an edit makes a new key; the profiles,
-the site URL and the bundle version are part of the key too. What changes outside the dataset (an
-organisation's title shown as publisher) shows after ``ckanext.suedwest.catalog_cache_ttl`` seconds.
+the site URL and the bundle version are part of the key too. A fragment is rendered from the dataset dict
+the search index holds, exactly as an uncached page would be, so it is never staler than the index (an
+organisation's new title, say, shows once its datasets are reindexed). Every read renews a fragment's
+expiry (``ckanext.suedwest.catalog_cache_ttl``): only replaced versions and datasets nobody reads expire.
 Only datasets the (public) catalog search returned are ever looked up. Other formats are served as before.
 
 Fragments are written when a public dataset is indexed (``prerender``, called from the plugin's
@@ -70,14 +72,19 @@ class FragmentCachingSerializer(RDFSerializer):
     def fragments(self, dataset_dicts):
         """The Turtle of each dataset, from the cache or rendered and stored."""
         redis = connect_to_redis()
+        ttl = tk.config.get(TTL_OPTION)
         prefix = self._key_prefix()
         keys = [f"{prefix}:{d['id']}:{d.get('metadata_modified')}" for d in dataset_dicts]
-        cached = redis.mget(keys) if keys else []
+        # Reading a fragment renews its expiry: what the catalog serves stays, replaced versions expire.
+        reads = redis.pipeline(transaction=False)
+        for key in keys:
+            reads.getex(key, ex=ttl)
+        cached = reads.execute() if keys else []
         fragments = []
         for key, dataset_dict, fragment in zip(keys, dataset_dicts, cached):
             if fragment is None:
                 fragment = self._serialize_dataset_alone(dataset_dict).encode("utf-8")
-                redis.setex(key, tk.config.get(TTL_OPTION), fragment)
+                redis.setex(key, ttl, fragment)
             fragments.append(fragment.decode("utf-8"))
         return fragments
 

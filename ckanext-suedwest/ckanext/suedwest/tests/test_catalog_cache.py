@@ -54,6 +54,16 @@ class TestCatalogCache:
         [key] = [key for key in fragment_keys(dataset) if key.endswith(edited["metadata_modified"].encode())]
         assert "Neu" in connect_to_redis().get(key).decode("utf-8")
 
+    def test_serving_a_fragment_renews_its_expiry(self, app):
+        dataset = dcatde.Dataset(owner_org=factories.Organization()["id"])
+        [key] = fragment_keys(dataset)
+        redis = connect_to_redis()
+        redis.expire(key, 60)
+
+        catalog(app)
+
+        assert redis.ttl(key) > 60
+
     def test_private_datasets_get_no_fragment(self):
         dataset = dcatde.Dataset(owner_org=factories.Organization()["id"], private=True)
 
