@@ -36,3 +36,30 @@ def ensure_series_table(context: dict, resource_id: str) -> None:
         "primary_key": SERIES_PRIMARY_KEY,
         "force": True,
     })
+
+
+def series_resource_id(station: str, series: str = WATER_LEVEL) -> str | None:
+    """The id of the series resource of ``station`` (active resource of an active dataset), or None.
+
+    Resource fields are not indexed for ``package_search``, so this reads the resource table; when
+    several resources claim the same station and series, the oldest wins."""
+    import json
+
+    import sqlalchemy as sa
+
+    import ckan.model as model
+
+    resource, package = model.resource_table, model.package_table
+    extras = sa.cast(resource.c.extras, sa.UnicodeText)
+    pattern = "%" + json.dumps(station, ensure_ascii=False).replace("\\", "\\\\").replace(
+        "%", "\\%").replace("_", "\\_") + "%"
+    candidates = model.Session.execute(
+        sa.select(resource.c.id, resource.c.extras)
+        .select_from(resource.join(package, package.c.id == resource.c.package_id))
+        .where(resource.c.state == "active", package.c.state == "active", extras.like(pattern, escape="\\"))
+        .order_by(resource.c.created))
+    for resource_id, fields in candidates:
+        fields = fields if isinstance(fields, dict) else json.loads(fields or "{}")
+        if fields.get(STATION_FIELD) == station and fields.get(SERIES_FIELD) == series:
+            return resource_id
+    return None
