@@ -3,6 +3,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 
+@tk.blanket.cli
 @tk.blanket.config_declarations
 class PegelPlugin(p.SingletonPlugin):
     pass
