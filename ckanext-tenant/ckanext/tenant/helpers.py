@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import logging
 
+import ckan.model as model
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 
 from ckanext.tenant import hosts
+from ckanext.tenant.logic.validators import form_defaults
 from ckanext.tenant.interfaces import ITenantWidgets
 
-__all__ = ["tenant_widgets", "tenant_search_scope", "tenant_platform_url"]
+__all__ = ["tenant_widgets", "tenant_search_scope", "tenant_platform_url", "tenant_form_defaults"]
 
 log = logging.getLogger(__name__)
 
@@ -36,3 +38,10 @@ def tenant_platform_url(path: str = "/") -> str:
     """An address on the platform's main host (ckan.site_url), for links out of a municipality's host."""
     return tk.config.get("ckan.site_url").rstrip("/") + path
 
+
+
+def tenant_form_defaults() -> dict:
+    """The dataset form's pre-filled values for each municipality the current user may publish in
+    (organisation id -> form field name -> value), read by the tenant-form-defaults module."""
+    return {organization["id"]: form_defaults(model.Group.get(organization["id"]))
+            for organization in tk.h.organizations_available("create_dataset")}

@@ -32,6 +32,8 @@ TITLE = "Pegelstände der Lauter in Kaiserslautern"
 ATTRIBUTION = "Stadt Kaiserslautern, Referat Umwelt (2026)"
 NEEDS_ATTRIBUTION = ("Diese Lizenz verlangt einen Namensnennungstext "
                      "(wer bei der Nutzung der Daten genannt werden muss)")
+TENANT_EMAIL = "opendata@kaiserslautern.example"
+TENANT_GEOCODING = "http://dcat-ap.de/def/politicalGeocoding/municipalityKey/07312000"
 RESOURCES = [("Messwerte 2025", "https://daten.kaiserslautern.de/pegel/lauter-2025.csv", "CSV"),
              ("Messwerte 2026", "https://daten.kaiserslautern.de/pegel/lauter-2026.json", "JSON")]
 
@@ -91,7 +93,8 @@ def steward(clean_db):
                                email="erika.mustermann@kaiserslautern.example", password=PASSWORD)
     sysadmin = helpers.call_action("get_site_user")
     org = helpers.call_action("organization_create", context={"user": sysadmin["name"]}, name="kaiserslautern",
-                              title="Stadt Kaiserslautern",
+                              title="Stadt Kaiserslautern", contact_email=TENANT_EMAIL, bbox="7.64,49.36,7.93,49.5",
+                              political_geocoding_uri=TENANT_GEOCODING,
                               users=[{"name": user["name"], "capacity": "editor"}])
     return {"user": user, "org": org}
 
@@ -150,6 +153,9 @@ def test_steward_creates_a_dataset_in_the_browser(ckan_server, steward, browser_
     assert dataset["theme"] == [ENVI]
     assert dataset["license_attribution_by_text"] == ATTRIBUTION
     assert [(r["name"], r["url"], r["format"]) for r in dataset["resources"]] == RESOURCES
+    # the municipality's defaults, pre-filled in the form, were saved with it
+    assert [(p["name"], p["email"]) for p in dataset["publisher"]] == [("Stadt Kaiserslautern", TENANT_EMAIL)]
+    assert dataset["political_geocoding_uri"] == [TENANT_GEOCODING]
 
     # Datenschutz: the pages loaded nothing from anywhere but this server.
     assert len(browser_page.requests) > 10
@@ -176,6 +182,10 @@ def create_dataset_as_steward(page, base_url, artifacts):
     for field, label in [("title", "Titel"), ("notes", "Beschreibung"), ("theme", "Kategorien"),
                          ("license_id", "Lizenz"), ("license_attribution_by_text", "Namensnennungstext")]:
         expect(page.locator(f"label[for=field-{field}]")).to_contain_text(label)
+    # the municipality's defaults are pre-filled (tenant-form-defaults module)
+    expect(page.locator("#field-publisher-0-name")).to_have_value("Stadt Kaiserslautern")
+    expect(page.locator("#field-publisher-0-email")).to_have_value(TENANT_EMAIL)
+    expect(page.locator("#field-spatial_coverage-0-text")).to_have_value("Stadt Kaiserslautern")
     page.locator("#field-title").fill(TITLE)
     page.locator("#field-notes").fill("Wasserstände der Lauter, gemessen alle 15 Minuten an der Gartenschau.")
     page.locator("#field-theme").select_option(ENVI)
