@@ -19,7 +19,7 @@ def tenant():
 @click.option("--file", "path", type=click.Path(dir_okay=False), default=None,
               help="tenants file (default: ckanext.tenant.tenants_file)")
 def sync(path):
-    """Create or update the organisations of the tenants file."""
+    """Create or update the organisations of the tenants file (logo files are uploaded as their images)."""
     path = Path(path) if path else tenants_file.tenants_file()
     try:
         tenants = tenants_file.load(path)

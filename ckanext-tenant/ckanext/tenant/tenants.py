@@ -128,6 +128,9 @@ def _logo(value: str, path: Path, line: int) -> str:
     file = (path.parent / value).resolve()
     if not file.is_file():
         raise TenantsFileError(f"{where}: file not found: {file}")
+    if not tk.config.get("ckan.storage_path"):
+        raise TenantsFileError(f"{where}: uploading a file needs ckan.storage_path in the CKAN config "
+                               f"(or give an https address)")
     allowed = tk.config.get("ckan.upload.group.mimetypes") or []
     sniffed = magic.from_file(str(file), mime=True)
     named = mimetypes.guess_type(file.name)[0]

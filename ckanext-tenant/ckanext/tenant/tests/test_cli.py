@@ -209,6 +209,21 @@ class TestLogos:
         assert "Nothing was changed" in result.output and "Traceback" not in result.output
         assert organizations() == {}
 
+    def test_logo_file_without_storage_is_refused(self, cli, tmp_path, ckan_config):
+        (tmp_path / "logos").mkdir()
+        (tmp_path / "logos" / "kusel.png").write_bytes(png())
+        path, line = with_logo(tmp_path, "logos/kusel.png")
+        test_ini = Path(ckan_config["__file__"]).resolve()
+        ini = tmp_path / "no-storage.ini"
+        ini.write_text(f"[app:main]\nuse = config:{test_ini}\nckan.storage_path =\n\n[loggers]"
+                       + test_ini.read_text().split("[loggers]", 1)[1])
+
+        result = cli.invoke(ckan_command, ["-c", str(ini), "tenant", "sync", "--file", str(path)])
+
+        assert result.exit_code != 0
+        assert f"line {line}: logo: uploading a file needs ckan.storage_path" in result.output
+        assert organizations() == {}
+
     def test_logo_and_image_url_together_are_refused(self, cli, tmp_path):
         path, line = with_logo(tmp_path, "https://www.landkreis-kusel.de/logo.png",
                                extra="    image_url: https://www.landkreis-kusel.de/other.png\n")
