@@ -4,7 +4,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 
-from ckanext.suedwest import catalog_cache, harvest, licenses
+from ckanext.suedwest import catalog_cache, harvest, licenses, search
 
 
 @tk.blanket.actions
@@ -14,6 +14,7 @@ from ckanext.suedwest import catalog_cache, harvest, licenses
 class SuedwestPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
+    p.implements(p.IFacets, inherit=True)
     p.implements(p.IPackageController, inherit=True)
     p.implements(IDCATRDFHarvester, inherit=True)
 
@@ -24,11 +25,22 @@ class SuedwestPlugin(p.SingletonPlugin, DefaultTranslation):
         if not config.get("licenses_group_url"):
             config["licenses_group_url"] = licenses.LICENSES_FILE.as_uri()
 
+    # IFacets
+
+    def dataset_facets(self, facets_dict, package_type):
+        """The EU data theme first (ckanext-tenant puts the municipality before it)."""
+        return {search.THEME_FACET: tk._("Category"), **facets_dict}
+
     # IPackageController
 
     def before_dataset_index(self, pkg_dict):
+        search.index_themes(pkg_dict)
         catalog_cache.prerender(pkg_dict)
         return pkg_dict
+
+    def after_dataset_search(self, search_results, search_params):
+        search.label_theme_facet(search_results)
+        return search_results
 
     # IDCATRDFHarvester
 

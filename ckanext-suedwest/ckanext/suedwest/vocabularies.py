@@ -12,14 +12,15 @@ from ckanext.suedwest import licenses
 DATASET_TYPE = "dataset"
 
 
-def _field(name: str, section: str = "dataset_fields") -> dict:
+def dataset_field(name: str, section: str = "dataset_fields") -> dict:
+    """A field of the dataset schema, by name."""
     schema = scheming_get_dataset_schema(DATASET_TYPE)
     return next(field for field in schema[section] if field["field_name"] == name)
 
 
 def field_choice_values(name: str) -> set[str]:
     """The values a choice field of the dataset schema accepts."""
-    return {choice["value"] for choice in scheming_field_choices(_field(name))}
+    return {choice["value"] for choice in scheming_field_choices(dataset_field(name))}
 
 
 def choice_values(preset: str) -> set[str]:

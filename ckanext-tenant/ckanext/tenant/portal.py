@@ -6,13 +6,13 @@ sysadmins).
 """
 from __future__ import annotations
 
-import json
 import re
 
 import ckan.plugins.toolkit as tk
 from ckanext.scheming.helpers import scheming_choices_label, scheming_field_by_name, scheming_get_dataset_schema
 
-THEME_FIELD = "theme"
+from ckanext.suedwest.search import THEME_FACET
+
 _MUNICIPALITY_KEY = re.compile(r"^\d{8}$")
 
 
@@ -33,7 +33,7 @@ def tenant_page(name: str) -> dict:
         "include_private": True,
         "rows": tk.config.get("ckanext.tenant.latest_datasets"),
         "sort": "metadata_modified desc",
-        "facet.field": [THEME_FIELD],
+        "facet.field": [THEME_FACET],
         "facet.limit": -1,
         "facet.mincount": 1,
     })
@@ -41,7 +41,7 @@ def tenant_page(name: str) -> dict:
         "tenant": organization,
         "official_key_label": official_key_label(organization.get("official_key")),
         "dataset_count": result["count"],
-        "themes": theme_groups(result["facets"].get(THEME_FIELD, {})),
+        "themes": theme_groups(result["facets"].get(THEME_FACET, {})),
         "latest": result["results"],
     }
 
@@ -60,34 +60,17 @@ def tenant_overview() -> list[dict]:
 
 
 def theme_groups(facet: dict[str, int]) -> list[dict]:
-    """Per EU data theme: its German label (the schema's choices), the number of datasets and the search query
-    that lists them, most datasets first.
-
-    The dataset field stores its themes as one JSON list, and CKAN's Solr schema indexes that as one string, so
-    the facet counts combinations ('["…/ENVI", "…/TRAN"]'); they are split here. The query goes through
-    ``extras_theme``, the text field CKAN indexes the same value in, where a phrase matches one URI.
-    """
-    counts: dict[str, int] = {}
-    for combination, count in facet.items():
-        for uri in _theme_uris(combination):
-            counts[uri] = counts.get(uri, 0) + count
+    """Per EU data theme (the "Kategorie" facet of ckanext-suedwest, one value per theme): its German label,
+    the number of datasets, and the search parameters that list them; most datasets first."""
     labels = _theme_labels()
     groups = [{"uri": uri, "label": labels.get(uri) or uri.rstrip("/").rsplit("/", 1)[-1], "count": count,
-               "query": f'extras_{THEME_FIELD}:"{uri}"'} for uri, count in counts.items()]
+               "search": {THEME_FACET: uri}} for uri, count in facet.items()]
     return sorted(groups, key=lambda group: (-group["count"], group["label"]))
-
-
-def _theme_uris(value: str) -> list[str]:
-    try:
-        uris = json.loads(value)
-    except ValueError:
-        uris = [value]  # a single value stored without the JSON list
-    return [uri for uri in (uris if isinstance(uris, list) else [uris]) if isinstance(uri, str) and uri]
 
 
 def _theme_labels() -> dict[str, str]:
     schema = scheming_get_dataset_schema("dataset") or {}
-    field = scheming_field_by_name(schema.get("dataset_fields", []), THEME_FIELD) or {}
+    field = scheming_field_by_name(schema.get("dataset_fields", []), "theme") or {}
     choices = field.get("choices", [])
     return {choice["value"]: scheming_choices_label(choices, choice["value"]) for choice in choices}
 
