@@ -167,3 +167,9 @@ def test_overview_lists_the_municipalities_with_their_public_dataset_counts(app)
     assert "Landkreis Sankt Wendel Landkreis, Saarland 1 Datensatz" in page
     assert "Ein Verein" not in page
     assert 'href="/kommune/landkreis-sankt-wendel"' in response.get_data(as_text=True)
+
+
+def test_main_navigation_leads_to_the_municipalities(app):
+    body = app.get("/dataset/").get_data(as_text=True)
+
+    assert re.search(r'<a href="/kommune"[^>]*>Kommunen</a>', body)
