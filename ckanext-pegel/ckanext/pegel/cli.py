@@ -40,12 +40,19 @@ def _settings():
 
 
 @pegel.command()
-def ingest():
+@click.option("--client-id", default=None,
+              help="MQTT client id (default: ckanext.pegel.mqtt_client_id); each worker needs its own, e.g. "
+                   "when several share the load through $share/ topics")
+def ingest(client_id):
     """Run the MQTT sensor ingest until stopped (SIGTERM or Ctrl-C)."""
+    import dataclasses
+
     from ckanext.pegel.ingest import pipeline, store
     from ckanext.pegel.ingest.worker import IngestWorker
 
     settings = _settings()
+    if client_id:
+        settings = dataclasses.replace(settings, client_id=client_id)
     sensors = _sensors(settings.sensors_file)
     engine = store.write_engine()
     worker = IngestWorker(settings, pipeline.Decoder(sensors, settings.subscriptions, settings.max_payload_bytes),

@@ -41,7 +41,7 @@ def decode_json(payload: bytes) -> dict:
     except UnicodeDecodeError:
         raise InvalidPayload("payload is not UTF-8 text") from None
     try:
-        document = json.loads(text, parse_constant=_reject_constant)
+        document = _DECODER.decode(text)
     except InvalidPayload:
         raise
     except (ValueError, RecursionError) as error:
@@ -53,6 +53,9 @@ def decode_json(payload: bytes) -> dict:
 
 def _reject_constant(name: str):
     raise InvalidPayload(f"payload contains {name}, not a number")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _first_line(error: BaseException) -> str:

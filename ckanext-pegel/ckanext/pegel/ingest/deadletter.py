@@ -125,3 +125,12 @@ def delete(connection: sa.engine.Connection, ids: Iterable[int]) -> int:
     if not ids:
         return 0
     return connection.execute(sa.text(f"DELETE FROM {TABLE} WHERE id = ANY(:ids)"), {"ids": ids}).rowcount
+
+
+def purge(engine: sa.engine.Engine, days: int) -> int:
+    """Delete dead letters received more than ``days`` days ago (0 keeps them all). Returns how many."""
+    if days <= 0:
+        return 0
+    with engine.begin() as connection:
+        return connection.execute(sa.text(f"DELETE FROM {TABLE} WHERE received_at < now() - make_interval(days => :days)"),
+                                  {"days": days}).rowcount

@@ -49,14 +49,23 @@ class Decoder:
     """Turns (topic, payload) into a reading with the adapter of the first matching subscription and
     the device's entry of the sensors file."""
 
+    # Topics repeat (one per device): remember the answer for this many of them.
+    TOPIC_CACHE_SIZE = 10_000
+
     def __init__(self, sensors: SensorsFile, subscriptions: Sequence[Subscription], max_payload_bytes: int):
         self.sensors, self.subscriptions, self.max_payload_bytes = sensors, subscriptions, max_payload_bytes
+        self._adapters: dict[str, str | None] = {}
 
     def adapter_for(self, topic: str) -> str | None:
-        for subscription in self.subscriptions:
-            if topic_matches_sub(subscription.topic, topic):
-                return subscription.adapter
-        return None
+        try:
+            return self._adapters[topic]
+        except KeyError:
+            pass
+        adapter = next((s.adapter for s in self.subscriptions if topic_matches_sub(s.filter, topic)), None)
+        if len(self._adapters) >= self.TOPIC_CACHE_SIZE:
+            self._adapters.clear()
+        self._adapters[topic] = adapter
+        return adapter
 
     def decode(self, message: Message, adapter: str | None = None) -> Message:
         """Fill in ``device`` and ``row``, or ``reason`` when the message cannot become a reading."""

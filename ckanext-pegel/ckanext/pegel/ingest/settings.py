@@ -19,8 +19,17 @@ class SettingsError(Exception):
 
 @dataclass(frozen=True)
 class Subscription:
+    """``topic`` is what the worker subscribes to, possibly a shared subscription
+    ``$share/<group>/<filter>`` (several workers split the messages); ``filter`` is what the topics of
+    the delivered messages match."""
     adapter: str
     topic: str
+
+    @property
+    def filter(self) -> str:
+        if self.topic.startswith("$share/"):
+            return self.topic.split("/", 2)[2]
+        return self.topic
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class Settings:
     max_pending: int
     max_payload_bytes: int
     backoff_max_seconds: int
+    dead_letter_days: int
 
 
 def from_config(config=None) -> Settings:
@@ -69,6 +79,7 @@ def from_config(config=None) -> Settings:
         max_pending=_int(config, "ckanext.pegel.ingest_max_pending", 1, MAX_RECEIVE_MAXIMUM),
         max_payload_bytes=_int(config, "ckanext.pegel.ingest_max_payload_bytes", 256),
         backoff_max_seconds=_int(config, "ckanext.pegel.ingest_backoff_max_seconds", 1),
+        dead_letter_days=_int(config, "ckanext.pegel.dead_letter_days", 0),
     )
     if not settings.client_id:
         raise SettingsError("ckanext.pegel.mqtt_client_id must not be empty (it names the persistent session)")
@@ -100,7 +111,10 @@ def parse_topics(value) -> tuple[Subscription, ...]:
         if adapter not in ADAPTERS or not topic:
             raise SettingsError(f"ckanext.pegel.mqtt_topics: {item!r} is not adapter:topic "
                                 f"(adapters: {', '.join(ADAPTERS)})")
-        if not valid_filter(topic):
+        shared = topic.split("/", 2) if topic.startswith("$share/") else None
+        if shared and (len(shared) < 3 or not shared[1] or "+" in shared[1] or "#" in shared[1]):
+            raise SettingsError(f"ckanext.pegel.mqtt_topics: {topic!r} is not $share/<group>/<filter>")
+        if not valid_filter(shared[2] if shared else topic):
             raise SettingsError(f"ckanext.pegel.mqtt_topics: {topic!r} is not a valid MQTT topic filter")
         subscriptions.append(Subscription(adapter, topic))
     return tuple(subscriptions)

@@ -37,6 +37,7 @@ from ckanext.pegel.ingest.settings import Settings
 
 log = logging.getLogger(__name__)
 STATS_INTERVAL = 60.0
+PURGE_INTERVAL = 3600.0
 WAIT_SLICE = 0.25  # how often a waiting loop looks at the stop flag
 
 
@@ -148,7 +149,7 @@ class IngestWorker:
     # Writing (main thread)
 
     def _write_loop(self) -> None:
-        failures, next_stats = 0, time.monotonic() + STATS_INTERVAL
+        failures, next_stats, next_purge = 0, time.monotonic() + STATS_INTERVAL, time.monotonic()
         while True:
             batch = self._next_batch()
             if batch is None:
@@ -176,6 +177,9 @@ class IngestWorker:
                 if time.monotonic() >= next_stats:
                     log.info("%s", self._totals_text())
                     next_stats = time.monotonic() + STATS_INTERVAL
+                if time.monotonic() >= next_purge:
+                    self._purge_dead_letters()
+                    next_purge = time.monotonic() + PURGE_INTERVAL
                 continue
             failures += 1
             with self._lock:
@@ -204,6 +208,15 @@ class IngestWorker:
                     self.client.ack(message.mid, message.qos)
 
     # Helpers
+
+    def _purge_dead_letters(self) -> None:
+        try:
+            purged = deadletter.purge(self.engine, self.settings.dead_letter_days)
+        except Exception as error:  # retention must never stop the ingest
+            log.warning("could not delete old dead letters: %s", error)
+            return
+        if purged:
+            log.info("deleted %d dead letters older than %d days", purged, self.settings.dead_letter_days)
 
     def _until_database(self, action, what: str) -> bool:
         backoff = 0.5

@@ -116,9 +116,9 @@ def start_ingest(ckan_process, tmp_path):
     """Start ``ckan pegel ingest`` as a real process and wait until it has subscribed; returns
     (process, log path)."""
 
-    def start(ini, name="ingest"):
+    def start(ini, name="ingest", *options):
         log = tmp_path / f"{name}.log"
-        process = ckan_process(ini, "pegel", "ingest", log=log)
+        process = ckan_process(ini, "pegel", "ingest", *options, log=log)
         wait_for_log(log, "subscribed to", process)
         return process, log
 

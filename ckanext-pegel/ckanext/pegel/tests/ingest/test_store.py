@@ -75,3 +75,12 @@ def test_database_down_raises_store_unavailable():
     engine = sa.create_engine("postgresql://ckan_test:ckan_test@127.0.0.1:1/datastore_test")
     with pytest.raises(store.StoreUnavailable):
         store.write_series("no-matter", [reading(0, 1.0)], engine=engine)
+
+
+def test_text_with_array_syntax_characters_arrives_unchanged(series_resource, read_series):
+    resource = series_resource()
+    quality = 'suspect, "dry" {sensor} \\ NULL'
+    store.write_series(resource["id"], [reading(0, -12.5, quality=quality, unit="cm"),
+                                        reading(1, 1e-7, quality=None)])
+    rows = read_series(resource["id"])
+    assert [(r["value"], r["quality"]) for r in rows] == [(-12.5, quality), (1e-7, None)]

@@ -1,5 +1,6 @@
 """``ckan pegel ingest`` as a real process against the real Mosquitto and DataStore."""
 import json
+import re
 import time
 import uuid
 from pathlib import Path
@@ -218,3 +219,21 @@ def test_database_outage_buffers_and_retries(series_resource, ingest_ini, start_
         assert [r["value"] for r in rows] == [i / 10 for i in range(250)]
     finally:
         proxy.close()
+
+
+def test_workers_on_a_shared_subscription_split_the_load(series_resource, ingest_ini, start_ingest, publisher,
+                                                         wait_for_rows):
+    station = series_resource()
+    prefix = f"test/{uuid.uuid4().hex}"
+    ini = ingest_ini(JSON_DEVICE.format(station=station["pegel_station"]), f"json:$share/pegel/{prefix}/json/#")
+    workers = [start_ingest(ini, f"worker-{k}", "--client-id", f"test-shared-{k}-{uuid.uuid4().hex[:6]}")
+               for k in range(2)]
+    client = publisher(tk.config["ckanext.pegel.mqtt_url"])
+    publish_stream(client, prefix, 0, 200, pause=0.002)
+    assert [r["value"] for r in wait_for_rows(station["id"], 200)] == [i / 10 for i in range(200)]
+    shares = []
+    for process, log in workers:
+        process.terminate()
+        process.wait(20)
+        shares.append(int(re.search(r"stopped: (\d+) messages", log.read_text()).group(1)))
+    assert sum(shares) == 200 and min(shares) > 0, shares
