@@ -7,7 +7,7 @@ server that answers the same way). The configuration is a JSON object, every key
      "stations": ["4c7d796a-39f2-..."],     # ... and/or these stations (UUIDs); both given: either matches
      "owner": "landkreis-mayen-koblenz",    # the municipality that owns all datasets, or "by_location":
                                             # the municipality whose area (bbox) holds the station
-     "timeout": 30}                         # seconds to wait for the server
+     "timeout": 30}                         # seconds to wait for the server (ckanext.pegel.http_timeout)
 
 Without "owner" the datasets belong to the harvest source's organisation. With "by_location", stations
 outside every municipality's area (or without coordinates) are not harvested.
@@ -36,7 +36,7 @@ class SourceConfig:
     waters: tuple = ()
     stations: tuple = ()
     owner: str | None = None
-    timeout: float = pegelonline.DEFAULT_TIMEOUT
+    timeout: float | None = None  # None: the site's ckanext.pegel.http_timeout
 
     def matches(self, record) -> bool:
         """Whether a raw station record passes the waters/stations filter (either one, if both are set)."""
@@ -44,6 +44,10 @@ class SourceConfig:
             return True
         return (pegelonline.record_water(record) in self.waters
                 or pegelonline.record_uuid(record) in self.stations)
+
+    @property
+    def timeout_seconds(self) -> float:
+        return self.timeout or tk.config.get("ckanext.pegel.http_timeout") or pegelonline.DEFAULT_TIMEOUT
 
     def to_json(self) -> str:
         data = {"waters": list(self.waters), "stations": list(self.stations), "owner": self.owner,
@@ -53,9 +57,8 @@ class SourceConfig:
 
 def parse(text: str | None) -> SourceConfig:
     """The configuration of a source (JSON text; empty means all stations, owned by the source's organisation)."""
-    default_timeout = tk.config.get("ckanext.pegel.http_timeout")
     if not text or not text.strip():
-        return SourceConfig(timeout=default_timeout)
+        return SourceConfig()
     try:
         data = json.loads(text)
     except ValueError as error:
@@ -68,7 +71,7 @@ def parse(text: str | None) -> SourceConfig:
         raise ConfigError(tk._("Unknown setting {names}; allowed are: {allowed}").format(
             names=", ".join(f'"{name}"' for name in unknown), allowed=", ".join(KEYS)))
     return SourceConfig(waters=_waters(data.get("waters")), stations=_stations(data.get("stations")),
-                        owner=_owner(data.get("owner")), timeout=_timeout(data.get("timeout"), default_timeout))
+                        owner=_owner(data.get("owner")), timeout=_timeout(data.get("timeout")))
 
 
 def _names(value, key):
@@ -106,9 +109,9 @@ def _owner(value) -> str | None:
     return value
 
 
-def _timeout(value, default) -> float:
+def _timeout(value) -> float | None:
     if value is None:
-        return default
+        return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_TIMEOUT:
         raise ConfigError(tk._('"timeout" is a number of seconds between 1 and {maximum}').format(maximum=MAX_TIMEOUT))
     return float(value)

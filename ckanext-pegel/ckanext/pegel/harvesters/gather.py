@@ -13,7 +13,6 @@ import uuid as uuidlib
 from dataclasses import dataclass
 
 import ckan.model as model
-import ckan.plugins.toolkit as tk
 from ckanext.harvest.model import HarvestObject, HarvestObjectExtra
 
 from ckanext.pegel import pegelonline
@@ -62,14 +61,13 @@ def gather(harvest_job, records, config, owners, base_url) -> Gathered:
     for index, record in enumerate(records):
         guid = pegelonline.record_uuid(record)
         if guid is None:
-            result.errors.append(tk._("Station record no. {number} has no valid UUID and was skipped")
-                                 .format(number=index + 1))
+            result.errors.append(messages.no_uuid(index + 1))
             continue
         if guid in seen:
-            result.errors.append(tk._("Station {uuid} is listed twice; the first record was used").format(uuid=guid))
+            result.errors.append(messages.listed_twice(guid))
             continue
-        if not config.matches(record):
-            continue
+        if not config.matches(record) and not (guid in known and _is_broken(record)):
+            continue  # (a station harvested before whose record is broken is reported, not withdrawn)
         try:
             station = pegelonline.parse_station(record)
         except pegelonline.StationError as error:
@@ -123,6 +121,14 @@ def known_stations(source_id: str) -> dict[str, Known]:
                 with_table.add(package_id)
     return {guid: Known(content, package_id, state == "active" and package_id in with_table)
             for guid, content, package_id, state in rows}
+
+
+def _is_broken(record) -> bool:
+    try:
+        pegelonline.parse_station(record)
+    except pegelonline.StationError:
+        return True
+    return False
 
 
 def _object(harvest_job, guid, content, extras=None, package_id=None, **fields):

@@ -62,17 +62,18 @@ class PegelonlineHarvester(HarvesterBase):
     def gather_stage(self, harvest_job):
         source = harvest_job.source
         try:
-            config = source_config.parse(source.config)
-            owners = source_config.Owners(config, model.Package.get(source.id).owner_org)
+            with messages.site_locale():
+                config = source_config.parse(source.config)
+                owners = source_config.Owners(config, model.Package.get(source.id).owner_org)
         except source_config.ConfigError as error:
             self._save_gather_error(str(error), harvest_job)
             return []
-        client = pegelonline.Client(source.url, timeout=config.timeout)
+        client = pegelonline.Client(source.url, timeout=config.timeout_seconds)
         try:
             records = gather.read_feed(client, config)
         except pegelonline.FeedError as error:
             log.warning("PEGELONLINE source %s: %s", source.url, error)
-            self._save_gather_error(messages.feed_error(error, config.timeout), harvest_job)
+            self._save_gather_error(messages.feed_error(error, config.timeout_seconds), harvest_job)
             return []
         if not records:
             self._save_gather_error(messages.empty_feed(source.url), harvest_job)
