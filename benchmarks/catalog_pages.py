@@ -35,11 +35,13 @@ How
 ---
 CKAN is loaded in this process the way its CLI does it (``ckan.cli.load_config`` and
 ``ckan.config.middleware.make_app``) from the TEST configuration (``test.ini``: database ``ckan_test``,
-Solr core ``ckan_test``). The script refuses to run against anything whose database or Solr core name does
-not end in ``_test``, and while a pytest process is running, because it resets the test database:
+Solr core ``ckan_test``; the ``CKAN_*`` environment overrides apply, as in the test suite). Because it
+resets that database, the script refuses to run against a database or Solr core whose name does not
+contain ``test``, while a pytest process uses the same database or Solr site id, and while another
+benchmark runs on the same database (the rules are in ``_common.py``):
 
 1. reset the test database (as CKAN's ``reset_db`` plus the activity and harvest migrations, like our
-   ``conftest.py``) and clear the test Solr core;
+   ``conftest.py``) and delete this site's documents from the Solr core;
 2. create one sysadmin, one organisation and ``--datasets`` datasets (default 2000) through the action API
    (``package_create``, full validation and indexing), with Solr commits batched: one commit at the end
    instead of one per dataset. The seeding time is measured and printed;
@@ -61,10 +63,8 @@ See benchmarks/README.md for all options and how to read the figures.
 """
 import argparse
 import json
-import logging
 import math
 import os
-import secrets
 import statistics
 import sys
 import time
@@ -72,8 +72,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG = REPOSITORY_ROOT / "test.ini"
+from _common import (DEFAULT_CONFIG, REPOSITORY_ROOT, CannotRun, SqlStatementCounter, batched_solr_commits,
+                     conflicting_pytest_processes, create_sysadmin, format_table, hold_benchmark_lock, load_ckan,
+                     load_configuration, make_pytest_guard, percentile, progress, quiet_logging,
+                     reset_test_database_and_index, wait_for_solr)
 
 STOCK_PROFILES = "euro_dcat_ap_3"
 
@@ -96,10 +98,6 @@ BENCHMARK_ORGANIZATION = "landkreis-kusel"
 PER_DATASET_QUERY_WARNING = 0.5
 
 
-class CannotRun(Exception):
-    """The benchmark cannot run (wrong configuration, pytest running, seeding failed)."""
-
-
 # --------------------------------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------------------------------
@@ -115,7 +113,8 @@ def parse_arguments(argv=None):
                         help=f"{PER_PAGE_OPTION} during the measurement "
                              "(default: the configured value, ckanext-dcat's default is 100)")
     parser.add_argument("--config", default=str(DEFAULT_CONFIG),
-                        help="CKAN test configuration (default: test.ini); must use *_test databases")
+                        help="CKAN test configuration (default: test.ini); database and Solr core names "
+                             "must contain 'test'")
     parser.add_argument("--stock-profiles", default=STOCK_PROFILES,
                         help=f"baseline value of {PROFILES_OPTION} (default: %(default)r)")
     parser.add_argument("--our-profiles", default=None,
@@ -131,7 +130,7 @@ def parse_arguments(argv=None):
     parser.add_argument("--keep-data", action="store_true",
                         help="leave the seeded datasets in the test database afterwards (for --no-seed)")
     parser.add_argument("--force", action="store_true",
-                        help="run even though a pytest process seems to be running")
+                        help="run even though a pytest process seems to use the same test stack")
     parser.add_argument("--json", action="store_true",
                         help="print the results as JSON instead of the text report")
     parser.add_argument("--verbose", action="store_true", help="keep CKAN's INFO logging")
@@ -145,116 +144,6 @@ def parse_arguments(argv=None):
             parser.error(f"--set expects KEY=VALUE, got {override!r}")
     arguments.config = str(Path(arguments.config).resolve())  # before main() changes directory
     return arguments
-
-
-def progress(message):
-    """Progress goes to stderr so that stdout holds only the report (or the JSON)."""
-    print(message, file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------------------------------
-# Safety checks and loading CKAN
-# --------------------------------------------------------------------------------------------------
-
-def own_process_ancestry():
-    """This process and its parents (a shell whose command line mentions pytest is not a test run)."""
-    pids, pid = set(), os.getpid()
-    while pid > 1 and pid not in pids:
-        pids.add(pid)
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            break
-        pid = int(stat.rsplit(")", 1)[1].split()[1])  # the field after "(command)" state is the parent
-    return pids
-
-
-def is_pytest_command(argv):
-    """pytest, py.test or python -m pytest, possibly behind a wrapper such as `timeout`."""
-    names = [Path(arg).name for arg in argv]
-    return (any(name in ("pytest", "py.test") for name in names)
-            or any(arg == "-m" and following == "pytest" for arg, following in zip(argv, argv[1:])))
-
-
-def running_pytest_processes():
-    """Command lines of running pytest processes (on Linux; they might use the test database)."""
-    found, own = [], own_process_ancestry()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) in own:
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if is_pytest_command(argv):
-            found.append(f"{entry.name}: {' '.join(argv).strip()[:120]}")
-    return found
-
-
-def make_pytest_guard(force):
-    """A function to call now and then: it stops the benchmark when a pytest run (re)starts.
-
-    Both reset the same test database; going on would spoil the figures and the tests. --force disables it.
-    """
-    def stop_if_pytest_runs():
-        others = [] if force else running_pytest_processes()
-        if others:
-            raise CannotRun("a pytest process is running and may use the test database; wait for it "
-                            "(or pass --force):\n  " + "\n  ".join(others))
-    return stop_if_pytest_runs
-
-
-def check_is_test_configuration(conf):
-    """Refuse any configuration whose database or Solr core is not a *_test one."""
-    database_url = conf.get("sqlalchemy.url") or ""
-    database_name = urlsplit(database_url).path.rstrip("/").rsplit("/", 1)[-1]
-    solr_core = (conf.get("solr_url") or "").rstrip("/").rsplit("/", 1)[-1]
-    if not database_name.endswith("_test") or not solr_core.endswith("_test"):
-        raise CannotRun(
-            f"refusing to reset database {database_name!r} / Solr core {solr_core!r}: the benchmark only "
-            "runs against the test stack (names ending in _test, see test.ini)")
-
-
-def load_ckan(config_path, overrides):
-    """Load CKAN in this process like the ckan CLI does; return the WSGI app (CKAN's middleware stack)."""
-    from ckan.cli import load_config
-    from ckan.config.middleware import make_app
-
-    conf = load_config(config_path)
-    for override in overrides:
-        key, value = override.split("=", 1)
-        conf[key.strip()] = value.strip()
-    check_is_test_configuration(conf)
-    try:
-        return make_app(conf)
-    except Exception as error:  # a schema that does not load yet, a plugin that fails, ...
-        raise CannotRun(f"CKAN did not start with {config_path}: {type(error).__name__}: {error}") from error
-
-
-def quiet_logging(verbose):
-    """CKAN logs every commit and request at INFO; keep only warnings unless --verbose."""
-    if verbose:
-        return
-    for name in ("ckan", "ckanext", "ckanext.dcat", "ckanext.scheming", "ckanext.spatial", "ckanext.harvest"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
-# --------------------------------------------------------------------------------------------------
-# Resetting the test database and index
-# --------------------------------------------------------------------------------------------------
-
-def reset_test_database_and_index():
-    """Empty the test database and Solr core, like the test suite's clean_db and clean_index fixtures."""
-    from sqlalchemy.orm import close_all_sessions
-    from ckan import model
-    from ckan.cli.db import _run_migrations  # what CKAN's migrate_db_for fixture calls
-    import ckan.lib.search as search
-
-    close_all_sessions()     # ckan.tests.helpers.reset_db() does this (deprecated spelling) ...
-    model.repo.rebuild_db()  # ... and then this
-    for plugin in ("activity", "harvest"):  # tables outside CKAN core, as in conftest.py
-        _run_migrations(plugin, "head", True)
-    search.clear_all()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -355,17 +244,6 @@ class SeedResult:
         }
 
 
-def create_sysadmin():
-    """The user the datasets are created as (the action API checks authorisation as for a real user)."""
-    from ckan import model
-
-    user = model.User(name=BENCHMARK_USER, email="benchmark@example.invalid",
-                      password=secrets.token_urlsafe(24), sysadmin=True)
-    model.Session.add(user)
-    model.Session.commit()
-    return user.name
-
-
 def create_first_dataset(context, dataset_dict, drop_rejected):
     """Create the first dataset; with --drop-rejected, leave out the fields package_create rejects.
 
@@ -407,31 +285,14 @@ def fields_not_stored(sent, stored):
     return sorted(missing)
 
 
-def wait_for_solr(expected, timeout=120):
-    """Commit the Solr core once and wait until a search sees all datasets."""
-    import ckan.plugins.toolkit as tk
-    from ckan.lib.search.common import make_connection
-
-    make_connection().commit(waitSearcher=True)
-    deadline = time.monotonic() + timeout
-    while True:
-        found = tk.get_action("package_search")({"ignore_auth": True}, {"q": "*:*", "rows": 0})["count"]
-        if found >= expected or time.monotonic() > deadline:
-            return found
-        time.sleep(0.5)
-
-
 def seed_datasets(flask_app, count, drop_rejected, stop_if_pytest_runs=lambda: None):
     """Create one organisation and `count` datasets through the action API; Solr commits are batched."""
     import ckan.plugins.toolkit as tk
-    from ckan.common import config
 
     started = time.perf_counter()
-    previous_commit_setting = config.get("ckan.search.solr_commit")
-    config["ckan.search.solr_commit"] = False  # index every dataset, commit once at the end
     try:
-        with flask_app.test_request_context():
-            user = create_sysadmin()
+        with batched_solr_commits(), flask_app.test_request_context():
+            user = create_sysadmin(BENCHMARK_USER)
             context = {"user": user}
             organization = tk.get_action("organization_create")(
                 dict(context), {"name": BENCHMARK_ORGANIZATION, "title": "Landkreis Kusel"})
@@ -455,8 +316,6 @@ def seed_datasets(flask_app, count, drop_rejected, stop_if_pytest_runs=lambda: N
                              f"({time.perf_counter() - started:.0f} s)")
     except tk.ValidationError as error:
         raise CannotRun(f"package_create rejected a generated dataset: {error.error_dict}") from error
-    finally:
-        config["ckan.search.solr_commit"] = previous_commit_setting
 
     indexed = wait_for_solr(count)
     if indexed != count:
@@ -469,20 +328,6 @@ def seed_datasets(flask_app, count, drop_rejected, stop_if_pytest_runs=lambda: N
 # --------------------------------------------------------------------------------------------------
 
 HYDRA_NEXT_PAGE = "http://www.w3.org/ns/hydra/core#nextPage"
-
-
-class SqlStatementCounter:
-    """Counts the SQL statements CKAN sends, to spot profiles that query the database per dataset."""
-
-    def __init__(self):
-        from sqlalchemy import event
-        from ckan.model import meta
-
-        self.count = 0
-        event.listen(meta.engine, "before_cursor_execute", self._count_one)
-
-    def _count_one(self, *args, **kwargs):
-        self.count += 1
 
 
 @dataclass
@@ -499,12 +344,6 @@ class PassResult:
     @property
     def pages(self):
         return len(self.page_seconds)
-
-
-def percentile(values, fraction):
-    """Nearest-rank percentile (p95 of 20 pages is the 19th fastest)."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
 
 def path_of(url):
@@ -766,17 +605,21 @@ def print_report(results):
     else:
         print("Seeding: skipped (--no-seed), measured what the test database holds")
     print()
-    print(f"{'run':10} {'seconds':>8} {'datasets/s':>10} {'pages':>5} {'p95 page s':>10} "
-          f"{'SQL/page':>8} {'triples/ds':>10} {'KiB/pass':>9}  setting")
+    rows, unavailable = [], []
     for label, profile in results["profiles"].items():
         summary = profile["median"]
         if not summary:
-            print(f"{label:10} {'unavailable':>8}  {profile['setting']}: {profile['unavailable']}")
+            unavailable.append(f"{label}: unavailable, {profile['setting']}: {profile['unavailable']}")
             continue
-        print(f"{label:10} {summary['seconds']:8.2f} {summary['datasets_per_second']:10.0f} "
-              f"{summary['pages']:5.0f} {summary['p95_page_seconds']:10.3f} "
-              f"{summary['sql_statements_per_page']:8.1f} {summary['triples_per_dataset']:10.1f} "
-              f"{summary['bytes_per_pass'] / 1024:9.0f}  {profile['setting']}, cache {profile['fragment_cache']}")
+        rows.append((label, summary["seconds"], summary["datasets_per_second"], summary["pages"],
+                     summary["p95_page_seconds"], summary["sql_statements_per_page"],
+                     summary["triples_per_dataset"], summary["bytes_per_pass"] / 1024,
+                     f"{profile['setting']}, cache {profile['fragment_cache']}"))
+    print(format_table([("run", "<"), ("seconds", ".2f"), ("datasets/s", ".0f"), ("pages", ".0f"),
+                        ("p95 page s", ".3f"), ("SQL/page", ".1f"), ("triples/ds", ".1f"), ("KiB/pass", ".0f"),
+                        (" setting", "<")], rows))
+    for line in unavailable:
+        print(line)
     ratio = results["ratio_ours_to_stock"]
     print(f"ratio ours/stock time, both uncached: {ratio:.2f}" if ratio else "ratio ours/stock time: n/a")
     print()
@@ -799,13 +642,18 @@ def print_report(results):
 # --------------------------------------------------------------------------------------------------
 
 def run_benchmark(arguments):
-    stop_if_pytest_runs = make_pytest_guard(arguments.force)
+    conf, stack = load_configuration(arguments.config, arguments.overrides)
+    stop_if_pytest_runs = make_pytest_guard(stack, arguments.force)
     stop_if_pytest_runs()
 
-    progress(f"Loading CKAN from {arguments.config} ...")
-    app = load_ckan(arguments.config, arguments.overrides)
+    progress(f"Loading CKAN from {arguments.config} ({stack.describe()}) ...")
+    app, database_url = load_ckan(conf, stack)
     quiet_logging(arguments.verbose)
+    with hold_benchmark_lock(database_url):
+        return measure_with_ckan(arguments, app, stack, stop_if_pytest_runs)
 
+
+def measure_with_ckan(arguments, app, stack, stop_if_pytest_runs):
     from ckan.common import config
     from ckan.tests.helpers import CKANTestApp
 
@@ -842,9 +690,9 @@ def run_benchmark(arguments):
     progress(f"Measuring {arguments.rounds} rounds ...")
     measure(client, runs, arguments.rounds, expected, per_page, stop_if_pytest_runs)
     results = build_results(arguments, per_page, expected, seed, runs)
-    if running_pytest_processes():
-        results["observations"].append("a pytest process is running now: if it started during the "
-                                       "measurement, it may have disturbed it")
+    if conflicting_pytest_processes(stack):
+        results["observations"].append("a pytest process uses the same test stack now: if it started during "
+                                        "the measurement, it may have disturbed it")
     elif seed and not arguments.keep_data:
         progress("Emptying the test database and Solr core again (--keep-data keeps the datasets) ...")
         reset_test_database_and_index()
