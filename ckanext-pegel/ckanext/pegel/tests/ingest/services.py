@@ -59,6 +59,43 @@ class Broker:
             self.process.wait(timeout=20)
 
 
+class TlsBroker(Broker):
+    """A Broker with a second listener that speaks TLS (a certificate for 127.0.0.1 from a CA of its own,
+    ``ca_file``) and checks passwords (``users``: name -> password)."""
+
+    def __init__(self, directory: Path, users: dict[str, str]):
+        directory.mkdir(parents=True, exist_ok=True)
+        self.tls_port = free_port()
+        self.ca_file, cert, key = _certificates(directory)
+        passwords = directory / "passwd"
+        passwords.write_text("")
+        for user, password in users.items():
+            subprocess.run(["mosquitto_passwd", "-b", str(passwords), user, password], check=True)
+        super().__init__(directory, extra=f"\npassword_file {passwords}\nlistener {self.tls_port} 127.0.0.1\n"
+                                          f"cafile {self.ca_file}\ncertfile {cert}\nkeyfile {key}\n")
+
+    def tls_url(self, user: str, password: str) -> str:
+        return f"mqtts://{user}:{password}@127.0.0.1:{self.tls_port}"
+
+    def start(self) -> None:
+        super().start()
+        wait_for_port(self.tls_port)
+
+
+def _certificates(directory: Path) -> tuple[Path, Path, Path]:
+    ca_key, ca, key, csr, cert = (directory / name for name in ("ca.key", "ca.pem", "server.key", "server.csr",
+                                                                 "server.pem"))
+    run = lambda *args: subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)  # noqa: E731
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Test CA", "-keyout", ca_key,
+        "-out", ca)
+    run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", csr)
+    extensions = directory / "san.cnf"
+    extensions.write_text("subjectAltName = IP:127.0.0.1\n")
+    run("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-days", "1",
+        "-extfile", extensions, "-out", cert)
+    return ca, cert, key
+
+
 class TcpProxy:
     """Forwards a local port to ``target``; ``cut()`` drops every connection and refuses new ones (the
     database "goes away" for whoever connects through it), ``restore()`` lets them in again."""

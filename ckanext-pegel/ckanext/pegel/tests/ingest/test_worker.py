@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 import ckan.plugins.toolkit as tk
 
 from ckanext.pegel.tests.ingest.fixtures import wait_for_log
-from ckanext.pegel.tests.ingest.services import Broker, TcpProxy
+from ckanext.pegel.tests.ingest.services import Broker, TcpProxy, TlsBroker
 
 EXAMPLE = Path(__file__).resolve().parents[5] / "config" / "sensors.example.yaml"
 pytestmark = pytest.mark.usefixtures("clean_datastore")
@@ -237,3 +237,26 @@ def test_workers_on_a_shared_subscription_split_the_load(series_resource, ingest
         process.wait(20)
         shares.append(int(re.search(r"stopped: (\d+) messages", log.read_text()).group(1)))
     assert sum(shares) == 200 and min(shares) > 0, shares
+
+
+def test_tls_broker_with_password(series_resource, ingest_ini, start_ingest, ckan_process, publisher, wait_for_rows,
+                                  tmp_path):
+    station = series_resource()
+    broker = TlsBroker(tmp_path / "mosquitto-tls", users={"ingest": "s3cret:pw"})
+    broker.start()
+    try:
+        prefix = f"test/{uuid.uuid4().hex}"
+        ini = ingest_ini(JSON_DEVICE.format(station=station["pegel_station"]), topics(prefix), {
+            # The password's ":" percent-encoded in the URL, and the "%" doubled for the ini file.
+            "ckanext.pegel.mqtt_url": broker.tls_url("ingest", "s3cret%%3Apw"),
+            "ckanext.pegel.mqtt_ca_file": broker.ca_file})
+        start_ingest(ini)
+        publish_stream(publisher(broker.url), prefix, 0, 3)  # a gateway on the broker's other listener
+        assert [r["value"] for r in wait_for_rows(station["id"], 3)] == [0.0, 0.1, 0.2]
+
+        wrong = ingest_ini(JSON_DEVICE.format(station=station["pegel_station"]), topics(prefix), {
+            "ckanext.pegel.mqtt_url": broker.tls_url("ingest", "wrong"), "ckanext.pegel.mqtt_ca_file": broker.ca_file})
+        process = ckan_process(wrong, "pegel", "ingest", log=tmp_path / "wrong.log")
+        wait_for_log(tmp_path / "wrong.log", "broker refused the connection: Not authorized (retrying)", process)
+    finally:
+        broker.stop()
