@@ -157,16 +157,16 @@ def write(engine: sa.engine.Engine, messages: Iterable[Message], resolver: Resol
                 letters.append(message.dead_letter(reason))
             else:
                 groups.setdefault(resource_id, []).append(message)
-        with engine.begin() as connection:
+        with store.transaction(engine) as connection:
             result = store.write_batches(connection, {rid: [m.row for m in group] for rid, group in groups.items()})
             for resource_id, reason in result.failed.items():
                 resolver.forget(resource_id)
                 letters.extend(m.dead_letter(f"series {resource_id}: {reason}") for m in groups[resource_id])
             outcome.dead_letters = deadletter.insert(connection, letters)
-    except sa.exc.DBAPIError as error:
-        model.Session.remove()  # a lookup in the CKAN database may have failed too
+    except sa.exc.DBAPIError as error:  # resolving a series failed (CKAN database or datastore_create)
+        model.Session.remove()
         if store.is_unavailable(error):
-            raise store.StoreUnavailable(str(error.orig).splitlines()[0] if error.orig else str(error)) from error
+            raise store.StoreUnavailable(store.error_summary(error)) from error
         raise
     outcome.inserted = result.total_inserted
     outcome.duplicates = sum(len(g) for rid, g in groups.items() if rid not in result.failed) - outcome.inserted

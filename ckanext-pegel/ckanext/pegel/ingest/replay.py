@@ -41,7 +41,7 @@ def replay(engine, decoder: pipeline.Decoder, resolver: pipeline.Resolver, limit
     groups = collections.defaultdict(list)
     for message in messages:
         groups[resolver.resolve(message.device)[0]].append(message)
-    with engine.begin() as connection:
+    with store.transaction(engine) as connection:
         result = store.write_batches(connection, {rid: [m.row for m in group] for rid, group in groups.items()})
         done = [ids[id(m)] for rid, group in groups.items() if rid not in result.failed for m in group]
         deadletter.delete(connection, done)

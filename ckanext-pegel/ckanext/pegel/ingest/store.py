@@ -1,6 +1,7 @@
 """Batched, deduplicated writes into the series tables (one DataStore table per station).
 
-Shared by the MQTT ingest worker and the PEGELONLINE poller. A batch of a series is written with ONE
+Shared by the MQTT ingest worker and the PEGELONLINE poller: ``write_batches`` inside ``transaction()``,
+or ``write_series`` for a single series. A batch of a series is written with ONE
 statement (``INSERT ... SELECT FROM unnest(...) ON CONFLICT (time) DO NOTHING``) through the DataStore
 write engine: the stock ``datastore_upsert`` runs one statement per record (method "upsert") or fails on
 the first duplicate (method "insert"), and a reading delivered twice must be stored once.
@@ -10,11 +11,12 @@ Rows are dicts with the ids of ``series.SERIES_FIELDS``: ``time`` (timezone-awar
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -141,37 +143,48 @@ def write_batches(connection: sa.engine.Connection, batches: Mapping[str, Sequen
                 if is_unavailable(error):
                     raise
                 savepoint.rollback()
-                result.failed[resource_id] = _summary(error)
+                result.failed[resource_id] = error_summary(error)
                 log.warning("series %s: %d readings not written: %s", resource_id, len(rows),
                             result.failed[resource_id])
     except sa_exc.DBAPIError as error:
         if is_unavailable(error):
-            raise StoreUnavailable(_summary(error)) from error
+            raise StoreUnavailable(error_summary(error)) from error
         raise
     return result
 
 
+@contextlib.contextmanager
+def transaction(engine: sa.engine.Engine | None = None) -> Iterator[sa.engine.Connection]:
+    """A transaction on the DataStore write engine (committed when the block ends) in which losing the
+    database, also while connecting or committing, raises ``StoreUnavailable``::
+
+        with store.transaction() as connection:
+            result = store.write_batches(connection, batches)
+    """
+    try:
+        with (engine or write_engine()).begin() as connection:
+            yield connection
+    except sa_exc.DBAPIError as error:
+        if is_unavailable(error):
+            raise StoreUnavailable(error_summary(error)) from error
+        raise
+
+
 def write_series(resource_id: str, rows: Sequence[Mapping[str, Any]],
                  engine: sa.engine.Engine | None = None) -> int:
-    """Write one batch of one series in its own transaction (the poller's entry point).
+    """Write one batch of one series in its own transaction.
 
     Returns the number of new rows. Raises ``StoreUnavailable`` when the database is down and
     ``ValueError`` for an invalid row (nothing is written then) or when the series table cannot take
     the rows (missing table, another layout)."""
-    engine = engine or write_engine()
-    try:
-        with engine.begin() as connection:
-            result = write_batches(connection, {resource_id: rows})
-    except sa_exc.DBAPIError as error:
-        if is_unavailable(error):
-            raise StoreUnavailable(_summary(error)) from error
-        raise
+    with transaction(engine) as connection:
+        result = write_batches(connection, {resource_id: rows})
     if resource_id in result.failed:
         raise ValueError(result.failed[resource_id])
     return result.inserted[resource_id]
 
 
-def _summary(error: BaseException) -> str:
+def error_summary(error: BaseException) -> str:
     """The first line of the database's message, without SQL and parameters (which hold readings)."""
     original = getattr(error, "orig", None) or error
     message = str(original).strip().splitlines()

@@ -103,11 +103,13 @@ class IngestWorker:
         with self._ack_lock:
             self._generation += 1
         if flags.session_present:
-            # The broker resends every unacknowledged message of the session: drop our copies, so
-            # reconnects do not pile up the buffer. Entries already being written are written anyway.
+            # The broker resends every unacknowledged QoS 1 message of the session: drop our copies, so
+            # reconnects do not pile up the buffer (QoS 0 ones are not resent: keep them). Entries already
+            # being written are written anyway.
             with self._lock:
-                dropped = len(self._pending)
-                self._pending.clear()
+                kept = [m for m in self._pending if not m.qos]
+                dropped = len(self._pending) - len(kept)
+                self._pending = collections.deque(kept)
             log.info("connected, session resumed (%d buffered messages will be delivered again)", dropped)
         else:
             log.info("connected, new session")
