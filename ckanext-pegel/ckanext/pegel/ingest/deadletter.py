@@ -30,11 +30,13 @@ RADIO_KEYS = frozenset({
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """A message that did not become a reading."""
+    """A message that did not become a reading. ``size``: bytes of the message as received, when
+    ``payload`` holds only its beginning."""
     topic: str
     reason: str
     payload: bytes
     received_at: dt.datetime
+    size: int | None = None
 
 
 def ensure_table(engine: sa.engine.Engine) -> None:
@@ -94,8 +96,9 @@ def insert(connection: sa.engine.Connection, letters: Iterable[DeadLetter]) -> i
     rows = []
     for letter in letters:
         text, truncated = stored_payload(letter.payload)
-        rows.append((letter.received_at, clean_text(letter.topic), clean_text(letter.reason), text,
-                     len(letter.payload), truncated))
+        size = letter.size if letter.size is not None else len(letter.payload)
+        rows.append((letter.received_at, clean_text(letter.topic), clean_text(letter.reason), text, size,
+                     truncated or size > len(letter.payload)))
     if not rows:
         return 0
     columns = ("received_at", "topic", "reason", "payload", "payload_bytes", "truncated")

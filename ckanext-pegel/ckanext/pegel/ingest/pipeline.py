@@ -36,13 +36,15 @@ class Message:
     device: Device | None = None
     row: dict | None = None
     reason: str | None = None
+    size: int | None = None  # bytes as received, when ``payload`` was cut
     mid: int = 0
     qos: int = 0
     generation: int = 0
     arrived: float = field(default_factory=time.monotonic)
 
     def dead_letter(self, reason: str | None = None) -> deadletter.DeadLetter:
-        return deadletter.DeadLetter(self.topic, reason or self.reason or "unknown", self.payload, self.received_at)
+        return deadletter.DeadLetter(self.topic, reason or self.reason or "unknown", self.payload, self.received_at,
+                                     self.size)
 
 
 class Decoder:
@@ -72,7 +74,9 @@ class Decoder:
         message.device = message.row = message.reason = None
         try:
             if len(message.payload) > self.max_payload_bytes:
-                raise InvalidPayload(f"payload of {len(message.payload)} bytes exceeds the limit of "
+                # Keep only what the dead letter stores: the buffer holds ingest_max_pending messages.
+                message.size, message.payload = len(message.payload), message.payload[:deadletter.PAYLOAD_MAX_CHARS]
+                raise InvalidPayload(f"payload of {message.size} bytes exceeds the limit of "
                                      f"{self.max_payload_bytes}")
             adapter = adapter or self.adapter_for(message.topic)
             if adapter is None:

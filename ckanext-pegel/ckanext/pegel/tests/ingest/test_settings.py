@@ -12,7 +12,7 @@ DEFAULTS = {
     "ckanext.pegel.mqtt_topics": ["ttn_v3:v3/+/devices/+/up"], "ckanext.pegel.mqtt_session_expiry": 604800,
     "ckanext.pegel.sensors_file": "/etc/ckan/sensors.yaml", "ckanext.pegel.ingest_batch_size": 1000,
     "ckanext.pegel.ingest_batch_ms": 250, "ckanext.pegel.ingest_max_pending": 10000,
-    "ckanext.pegel.ingest_max_payload_bytes": 65536, "ckanext.pegel.ingest_backoff_max_seconds": 60,
+    "ckanext.pegel.ingest_max_payload_bytes": 16384, "ckanext.pegel.ingest_backoff_max_seconds": 60,
     "ckanext.pegel.dead_letter_days": 30,
 }
 
