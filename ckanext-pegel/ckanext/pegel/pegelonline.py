@@ -70,9 +70,6 @@ class Client:
     def current_measurement_url(self, uuid: str, series: str = WATER_LEVEL) -> str:
         return f"{self.base_url}/stations/{uuid}/{series}/currentmeasurement.json"
 
-    def measurements_url(self, uuid: str, series: str = WATER_LEVEL, start: str = "P1D") -> str:
-        return f"{self.base_url}/stations/{uuid}/{series}/measurements.json?" + urlencode({"start": start})
-
     # Requests
 
     def stations(self, waters: Iterable[str] = (), ids: Iterable[str] = (), *, series: str = WATER_LEVEL,
@@ -96,10 +93,6 @@ class Client:
             chunk = dict(params, ids=",".join(ids[start:start + IDS_PER_REQUEST]))
             records.extend(self._list(f"{self.base_url}/stations.json?" + urlencode(chunk)))
         return records
-
-    def measurements(self, uuid: str, series: str = WATER_LEVEL, start: str = "P1D") -> list[dict]:
-        """The measurements of one timeseries since ``start`` (ISO 8601 instant or duration, at most ~31 days)."""
-        return self._list(self.measurements_url(uuid, series, start))
 
     def current_measurement(self, uuid: str, series: str = WATER_LEVEL) -> dict:
         """``{timestamp, value, trend, stateMnwMhw, stateNswHsw}`` of one timeseries."""

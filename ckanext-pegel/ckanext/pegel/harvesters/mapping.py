@@ -69,7 +69,7 @@ def dataset(station: dict, client: Client, owner_org: str) -> dict:
         "notes": notes,
         "owner_org": owner_org,
         "theme": [ENVI],
-        "tags": [{"name": tag} for tag in ("Pegel", "Wasserstand", _tag(water)) if tag],
+        "tags": [{"name": tag} for tag in ("Pegel", "Wasserstand", _tag(water)) if len(tag) >= 2],
         "license_id": DL_ZERO,
         "publisher": [dict(WSV)],
         "identifier": station["uuid"],

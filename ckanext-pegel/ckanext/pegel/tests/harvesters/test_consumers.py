@@ -39,16 +39,15 @@ def test_a_job_runs_through_the_gather_and_fetch_consumers(feed, municipalities,
 
     job = helpers.call_action("harvest_job_create", {"user": sysadmin["name"]}, source_id=source["id"])
 
-    def processed():
-        report = helpers.call_action("harvest_job_report", {"ignore_auth": True}, id=job["id"])
-        return len(datasets()) == RHEIN - 1 and report["object_errors"]
+    def finished():
+        # what the scheduler (`ckan harvester run`) does: mark jobs whose objects are all done as finished
+        helpers.call_action("harvest_jobs_run", {"ignore_auth": True}, source_id=source["id"])
+        return helpers.call_action("harvest_job_show", {"ignore_auth": True}, id=job["id"])["status"] == "Finished"
 
-    if not wait_until(processed):
+    if not wait_until(finished):
         logs = [(tmp_path / f"{name}.log").read_text(errors="replace")[-3000:] for name in ("gather", "fetch")]
         pytest.fail("the consumers did not import the feed:\n" + "\n".join(logs))
-    helpers.call_action("harvest_jobs_run", {"ignore_auth": True}, source_id=source["id"])
     finished = helpers.call_action("harvest_job_show", {"ignore_auth": True}, id=job["id"])
-    assert finished["status"] == "Finished"
     assert (finished["stats"]["added"], finished["stats"]["errored"]) == (RHEIN - 1, 1)
     report = helpers.call_action("harvest_job_report", {"ignore_auth": True}, id=job["id"])
     [errors] = report["object_errors"].values()

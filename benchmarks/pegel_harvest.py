@@ -1,0 +1,280 @@
+"""Benchmark: harvest PEGELONLINE's complete station list (605 stations) with the PEGELONLINE harvester.
+
+What is measured
+----------------
+Datasets per second of a harvest job of the ``pegelonline`` harvester over the real station list of
+2014 (``stations_2014-05-01_full_real.json``, all 605 stations, see the fixtures' README), served by a
+local HTTP server:
+
+- first run: every station becomes a DCAT-AP.de dataset (``package_create`` with the full scheming
+  validation, activity, Solr indexing) with its DataStore series table;
+- unchanged re-runs (``--reruns``, median): the same list again, nothing to write;
+- optionally (``--changed N``) a run in which N stations changed (their agency), the others not.
+
+A run is one harvest job through ckanext-harvest's stages, in this process and without the Redis queues
+(``ckanext.harvest.tests.lib.run_harvest_job``: gather, then fetch and import of every object, then
+``harvest_jobs_run``), timed from the job's start to its end, the HTTP request for the list included.
+That is what one fetch consumer does; the platform can run several.
+
+Targets (issue 5, item 7): at least 20 datasets/s on the first run and at least 100 datasets/s on an
+unchanged re-run. The script prints PASS or MISS and exits 0 either way (2: it could not run).
+
+How
+---
+CKAN is loaded in this process from the TEST configuration (``test.ini`` plus the ``CKAN_*`` environment
+overrides), like ``catalog_pages.py`` (safety rules in ``_common.py``: only a stack whose database and
+Solr core names contain ``test``; not while a pytest process uses the same stack; one benchmark per
+database). Steps:
+
+1. reset the test database and this site's Solr documents (``_common.reset_test_database_and_index``);
+2. create a sysadmin, the municipality Landkreis Mayen-Koblenz and a harvest source owned by it whose
+   configuration assigns every station to it (``{"owner": "landkreis-mayen-koblenz"}``);
+3. run the jobs and check them: every station added (first run), none written (re-runs: "not modified"
+   for all, no ``metadata_modified`` changed), the datasets searchable;
+4. drop the DataStore tables this run created and reset the test database again (unless ``--keep-data``).
+
+Usage (from the repository root, services up)::
+
+    .venv/bin/python benchmarks/pegel_harvest.py --stations 100     # quick check
+    .venv/bin/python benchmarks/pegel_harvest.py                    # all 605 stations, 3 re-runs
+    .venv/bin/python benchmarks/pegel_harvest.py --changed 60 --json
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import http.server
+import json
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (DEFAULT_CONFIG, REPOSITORY_ROOT, CannotRun, create_sysadmin, format_table,  # noqa: E402
+                     hold_benchmark_lock, load_ckan, load_configuration, make_pytest_guard, progress,
+                     quiet_logging, reset_test_database_and_index)
+
+FIXTURES = REPOSITORY_ROOT.parent / "shared" / "fixtures" / "pegelonline"
+STATION_LIST = "stations_2014-05-01_full_real.json"
+OWNER = "landkreis-mayen-koblenz"
+TARGET_FIRST = 20.0
+TARGET_UNCHANGED = 100.0
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stations", type=int, default=None, help="harvest only the first N stations (default: all)")
+    parser.add_argument("--reruns", type=int, default=3, help="unchanged re-runs (median reported)")
+    parser.add_argument("--changed", type=int, default=0, help="one more run with N stations changed")
+    parser.add_argument("--fixtures", default=os.environ.get("PEGELONLINE_FIXTURES", str(FIXTURES)),
+                        help=f"folder with {STATION_LIST}")
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="CKAN test configuration")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config option before CKAN starts (repeatable)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="profile the first run and print its N most expensive calls (to stderr)")
+    parser.add_argument("--keep-data", action="store_true", help="leave the harvested datasets and tables")
+    parser.add_argument("--force", action="store_true", help="ignore pytest processes on the same stack")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the text report")
+    parser.add_argument("--verbose", action="store_true", help="keep CKAN's INFO logging")
+    return parser.parse_args(argv)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+def serve(directory):
+    """A static server for the station list (it ignores query strings, as the harvester allows)."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+def run_job(source_id, profile=0):
+    """One harvest job, timed; returns (seconds, job dict, objects with errors)."""
+    import ckan.plugins as plugins
+    import ckan.plugins.toolkit as tk
+    from ckanext.harvest.model import HarvestJob
+    from ckanext.harvest.tests.lib import run_harvest_job
+
+    context = {"ignore_auth": True}
+    job = tk.get_action("harvest_job_create")(dict(context), {"source_id": source_id, "run": False})
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    results = run_harvest_job(HarvestJob.get(job["id"]), plugins.get_plugin("pegelonline_harvester"))
+    seconds = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(profile)
+    job = tk.get_action("harvest_job_show")(dict(context), {"id": job["id"]})
+    report = tk.get_action("harvest_job_report")(dict(context), {"id": job["id"]})
+    errors = [error["message"] for error in report["gather_errors"]]
+    errors += [e.message for result in results.values() for e in result["errors"]]
+    return seconds, job, errors
+
+
+def modified_dates():
+    from ckan import model
+
+    return dict(model.Session.query(model.Package.id, model.Package.metadata_modified)
+                .filter(model.Package.type == "dataset").all())
+
+
+def series_tables():
+    from ckan import model
+
+    resource = model.resource_table
+    ids = [row[0] for row in model.Session.execute(resource.select().with_only_columns(resource.c.id, resource.c.extras))
+           if isinstance(row[1], dict) and row[1].get("pegel_resource") == "series"]
+    return ids
+
+
+def drop_tables(resource_ids):
+    import sqlalchemy as sa
+
+    from ckanext.datastore.backend.postgres import get_write_engine, identifier
+
+    with get_write_engine().begin() as connection:
+        for resource_id in resource_ids:
+            connection.execute(sa.text(f"DROP TABLE IF EXISTS {identifier(resource_id)} CASCADE"))
+
+
+def run_benchmark(arguments):
+    stations = json.loads((Path(arguments.fixtures) / STATION_LIST).read_text(encoding="utf-8"))
+    if arguments.stations:
+        stations = stations[:arguments.stations]
+    conf, stack = load_configuration(arguments.config, arguments.overrides)
+    stop_if_pytest_runs = make_pytest_guard(stack, arguments.force)
+    stop_if_pytest_runs()
+    progress(f"Loading CKAN from {arguments.config} ({stack.describe()}) ...")
+    _, database_url = load_ckan(conf, stack)
+    quiet_logging(arguments.verbose)
+    with hold_benchmark_lock(database_url):
+        load_before = os.getloadavg()[0]
+        results = measure(arguments, stations, stop_if_pytest_runs)
+        results["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+        return results
+
+
+def measure(arguments, stations, stop_if_pytest_runs):
+    import ckan.plugins.toolkit as tk
+    from ckanext.tenant import tenants
+
+    progress("resetting the test database and Solr documents")
+    reset_test_database_and_index()
+    admin = create_sysadmin("pegel-benchmark")
+    [tenant] = [t for t in tenants.load(REPOSITORY_ROOT / "config" / "tenants.yaml") if t["name"] == OWNER]
+    owner = tk.get_action("organization_create")({"user": admin}, dict(tenant))
+    feed_dir = Path(tempfile.mkdtemp(prefix="pegel-benchmark-"))
+    (feed_dir / "stations.json").write_text(json.dumps(stations), encoding="utf-8")
+    server, url = serve(feed_dir)
+    source = tk.get_action("harvest_source_create")({"user": admin}, {
+        "name": "pegelonline-benchmark", "title": "PEGELONLINE", "url": url, "source_type": "pegelonline",
+        "owner_org": owner["id"], "config": json.dumps({"owner": OWNER})})
+    runs = []
+    try:
+        progress(f"first run: {len(stations)} stations")
+        seconds, job, errors = run_job(source["id"], arguments.profile)
+        runs.append(_run("first", seconds, job, errors))
+        stop_if_pytest_runs()
+        expected = job["stats"]["added"]
+        searchable = tk.get_action("package_search")({"ignore_auth": True}, {"q": "*:*", "rows": 0})["count"]
+        before = modified_dates()
+        for number in range(arguments.reruns):
+            progress(f"unchanged re-run {number + 1} of {arguments.reruns}")
+            seconds, job, errors = run_job(source["id"])
+            runs.append(_run("unchanged", seconds, job, errors))
+            stop_if_pytest_runs()
+        rewritten = sum(1 for key, value in modified_dates().items() if before.get(key) != value)
+        if arguments.changed:
+            for station in stations[:arguments.changed]:
+                station["agency"] = (station.get("agency") or "") + " (neu)"
+            (feed_dir / "stations.json").write_text(json.dumps(stations), encoding="utf-8")
+            progress(f"run with {arguments.changed} changed stations")
+            seconds, job, errors = run_job(source["id"])
+            runs.append(_run("changed", seconds, job, errors))
+        tables = series_tables()
+    finally:
+        server.shutdown()
+        server.server_close()
+    if not arguments.keep_data:
+        progress("cleaning up")
+        drop_tables(tables)
+        reset_test_database_and_index()
+    return {"stations": len(stations), "expected_datasets": expected, "searchable": searchable,
+            "rewritten_by_reruns": rewritten, "series_tables": len(tables), "runs": runs,
+            "config": arguments.config}
+
+
+def _run(kind, seconds, job, errors):
+    stats = job["stats"]
+    handled = sum(stats.get(key, 0) for key in ("added", "updated", "not modified", "deleted", "errored"))
+    return {"kind": kind, "seconds": round(seconds, 3), "stations": handled,
+            "per_second": round(handled / seconds, 1) if seconds else None, "stats": stats,
+            "errors": errors[:5], "error_count": len(errors)}
+
+
+def print_report(results):
+    runs = results["runs"]
+    print(f"PEGELONLINE harvest benchmark: {results['stations']} stations ({STATION_LIST}), "
+          f"one job at a time in-process, {results['config']}; load average "
+          f"{results['load_average'][0]} at the start, {results['load_average'][1]} at the end "
+          f"({os.cpu_count()} CPUs)")
+    rows = [(run["kind"], run["seconds"], run["per_second"], run["stats"].get("added", 0),
+             run["stats"].get("updated", 0), run["stats"].get("not modified", 0), run["error_count"])
+            for run in runs]
+    print(format_table([("run", "<"), ("seconds", ">.2f"), ("datasets/s", ">.1f"), ("added", ">d"),
+                        ("updated", ">d"), ("not modified", ">d"), ("errors", ">d")], rows))
+    first = runs[0]
+    unchanged = [run for run in runs if run["kind"] == "unchanged"]
+    median = statistics.median(run["per_second"] for run in unchanged) if unchanged else None
+    print(f"\ndatasets searchable after the first run: {results['searchable']} of "
+          f"{results['expected_datasets']}; datasets rewritten by the unchanged re-runs: "
+          f"{results['rewritten_by_reruns']}; series tables: {results['series_tables']}")
+    for run in runs:
+        for error in run["errors"]:
+            print(f"  {run['kind']}: {error}")
+    valid = (first["error_count"] == 0 and results["searchable"] == results["expected_datasets"]
+             and all(run["stats"].get("not modified") == results["expected_datasets"] for run in unchanged)
+             and results["rewritten_by_reruns"] == 0)
+    print("\nTargets")
+    print(f"  first run      >= {TARGET_FIRST:g} datasets/s   "
+          f"{'PASS' if first['per_second'] >= TARGET_FIRST else 'MISS'}  {first['per_second']:.1f} datasets/s")
+    if median is not None:
+        print(f"  unchanged run  >= {TARGET_UNCHANGED:g} datasets/s  "
+              f"{'PASS' if median >= TARGET_UNCHANGED else 'MISS'}  {median:.1f} datasets/s (median)")
+    if not valid:
+        print("INVALID: the runs did not do what they should (see above); the figures do not count")
+
+
+def main(argv=None):
+    arguments = parse_arguments(argv)
+    os.chdir(REPOSITORY_ROOT)  # test.ini refers to paths relative to the repository
+    try:
+        results = run_benchmark(arguments)
+    except CannotRun as error:
+        print(f"pegel_harvest: cannot run: {error}", file=sys.stderr)
+        return 2
+    if arguments.json:
+        json.dump(results, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        print_report(results)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
