@@ -82,6 +82,11 @@ def not_accepted(guid: str, error: tk.ValidationError) -> str:
 
 
 @_in_site_locale
+def not_saved(guid: str, error: Exception) -> str:
+    return tk._("The dataset of station {uuid} could not be saved: {error}").format(uuid=guid, error=error)
+
+
+@_in_site_locale
 def no_series_table(guid: str, error: Exception) -> str:
     return tk._("The live series table of station {uuid} could not be created: {error}").format(uuid=guid,
                                                                                                error=error)

@@ -120,6 +120,11 @@ class PegelonlineHarvester(HarvesterBase):
             model.Session.rollback()
             self._save_object_error(messages.not_accepted(station["uuid"], error), harvest_object, "Import")
             return False
+        except Exception as error:  # the database or Solr failing: this station fails, the others go on
+            log.exception("PEGELONLINE: dataset of station %s", station["uuid"])
+            model.Session.rollback()
+            self._save_object_error(messages.not_saved(station["uuid"], error), harvest_object, "Import")
+            return False
         try:
             series.ensure_series_table(self._context(), series_id)
         except Exception as error:  # the dataset is saved; the next harvest tries the table again

@@ -1,6 +1,8 @@
 """The PEGELONLINE poller feeds the current measurements of the harvested stations into their series tables:
 in UTC, each reading once, withdrawn stations left alone, a failing server reported without writing anything."""
 import json
+import threading
+import time
 
 import pytest
 
@@ -102,6 +104,30 @@ class TestPoller:
         assert report.inserted == RHEIN - 1
         assert report.errors == [f"station {MAINZ}: unusable measurement (timestamp without time zone: "
                                  "2026-09-23T21:45:00)"]
+
+
+    def test_the_long_running_poller_keeps_polling_through_failures_until_stopped(self, harvested, feed):
+        feed.fail("/stations.json", status=503)
+        stop = threading.Event()
+        thread = threading.Thread(target=poller.run, args=(0.2, stop), daemon=True)
+        thread.start()
+        try:
+            assert _eventually(lambda: sum("/stations.json" in path for path in feed.requests) >= 2)
+            feed.heal()
+            assert _eventually(lambda: len(readings(harvested[MAINZ])) == 1)
+        finally:
+            stop.set()
+            thread.join(timeout=10)
+        assert not thread.is_alive()
+
+
+def _eventually(condition, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index", "with_extended_cli")
