@@ -120,7 +120,7 @@ def poll_source(source: PolledSource, engine=None) -> PollReport:
     if not batches:
         return report
     try:
-        with (engine or store.write_engine()).begin() as connection:
+        with store.transaction(engine) as connection:
             result = store.write_batches(connection, batches)
     except store.StoreUnavailable as error:
         report.errors.append(f"source {source.url}: DataStore unavailable ({error}); nothing written")
