@@ -35,6 +35,7 @@ class SuedwestPlugin(p.SingletonPlugin, DefaultTranslation):
 
     def before_dataset_index(self, pkg_dict):
         search.index_themes(pkg_dict)
+        search.index_extent(pkg_dict)
         catalog_cache.prerender(pkg_dict)
         return pkg_dict
 

@@ -233,7 +233,9 @@ class TestDatasetForm:
 
         assert response.status_code == 302
         dataset = helpers.call_action("package_show", id=NAME)
-        assert [dataset.get(field) or [] for field in ("publisher", "contact", "spatial_coverage")] == [[], [], []]
+        assert [dataset.get(field) or [] for field in ("contact", "spatial_coverage")] == [[], []]
+        # an empty publisher group is no publisher: the municipality's default takes its place (ckanext-tenant)
+        assert [p["name"] for p in dataset["publisher"]] == [editor["org"]["title"]]
 
     def test_dataset_page_lists_only_filled_fields(self, app, editor):
         helpers.call_action("package_create", context={"user": editor["user"]["name"]}, name=NAME, title=TITLE,
@@ -244,8 +246,9 @@ class TestDatasetForm:
         doc = page(app.get(f"/dataset/{NAME}"))
         rows = [text(row.xpath("./th")[0]) for row in
                 doc.xpath("//section[contains(@class, 'additional-info')]//tbody/tr")]
-        assert rows == ["Kategorien", "Kontaktstellen"]
-        contact = text(doc.xpath("//section[contains(@class, 'additional-info')]//tbody/tr/td")[1])
+        # the empty publisher group is replaced by the municipality (tenant default)
+        assert rows == ["Kategorien", "Veröffentlichende Stelle", "Kontaktstellen"]
+        contact = text(doc.xpath("//section[contains(@class, 'additional-info')]//tbody/tr/td")[2])
         assert contact == "Kontaktstelle Name Umweltamt E-Mail umwelt@kaiserslautern.de"
 
     def test_missing_title_is_reported(self, app, editor):

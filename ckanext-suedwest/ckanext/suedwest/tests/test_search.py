@@ -60,3 +60,20 @@ def test_bbox_finds_what_lies_inside_and_not_what_lies_outside(bbox, found):
                    spatial_coverage=[{"bbox": json.dumps(HAMBURG)}])
 
     assert names(search(q="*:*", extras={"ext_bbox": bbox})) == found
+
+
+GLAN_GAUGE = {"type": "Point", "coordinates": [7.46, 49.55]}
+KUSEL = {"type": "Polygon", "coordinates": [[[7.19, 49.43], [7.62, 49.43], [7.62, 49.69], [7.19, 49.69], [7.19, 49.43]]]}
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+@pytest.mark.parametrize("areas", [
+    [{"bbox": json.dumps(KUSEL), "centroid": json.dumps({"type": "Point", "coordinates": [7.4, 49.56]})}],
+    [{"centroid": json.dumps(GLAN_GAUGE)}],  # a gauging station: a point only
+    [{"bbox": json.dumps(HAMBURG)}, {"text": "Pegel Glan", "centroid": json.dumps(GLAN_GAUGE)}],  # the second area
+])
+def test_every_area_of_a_dataset_is_on_the_map(areas):
+    dcatde.Dataset(name="pegel", owner_org=factories.Organization()["id"], spatial_coverage=areas)
+
+    assert names(search(q="*:*", extras={"ext_bbox": "7.4,49.5,7.5,49.6"})) == {"pegel"}
+    assert names(search(q="*:*", extras={"ext_bbox": "12.0,47.5,13.0,48.0"})) == set()  # Bavaria
