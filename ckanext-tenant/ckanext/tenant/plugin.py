@@ -6,8 +6,11 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 from ckanext.tenant import hosts
+from ckanext.tenant.logic import action, auth
 
 
+@tk.blanket.actions(action.get_actions)
+@tk.blanket.auth_functions(auth.get_auth_functions)
 @tk.blanket.blueprints
 @tk.blanket.cli
 @tk.blanket.config_declarations
