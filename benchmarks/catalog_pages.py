@@ -18,10 +18,11 @@ no ``nextPage``. One such walk through all pages is a *pass*. A pass is made for
 ``--stock-profiles`` and ``--our-profiles`` measure other settings.
 
 Our setting is measured three times: "ours" with ckanext-suedwest's fragment cache off (the profile's own
-cost against stock), "ours-cold" with the cache emptied before every pass (a first harvest: build, write
-and store every dataset's Turtle) and "ours-warm" with the cache the earlier passes filled (what GovData's
-next harvest meets: unchanged datasets come from Redis). The targets are checked on "ours-warm", the way
-the platform serves the catalog; the table shows all four.
+cost against stock), "ours-cold" with the cache emptied before every pass (after a Redis flush, until
+``ckan search-index rebuild``: build, write and store every dataset's Turtle) and "ours-warm" with the cache
+as the platform keeps it (fragments are written when a dataset is saved, so the seeding already fills it;
+what GovData's harvests meet). The targets are checked on "ours-warm", the way the platform serves the
+catalog; the table shows all four.
 
 Runs are interleaved (stock, ours, ours-cold, ours-warm, stock, ... ``--rounds`` times) so that drift (caches, the machine
 getting busy) affects both alike; the report gives the median over the rounds of: seconds for a full pass,
