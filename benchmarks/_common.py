@@ -19,6 +19,7 @@ Safety rule (both benchmarks reset a database and clear a Solr index):
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -391,3 +392,20 @@ def _cell(value, spec):
     if isinstance(value, str):
         return value
     return format(value, spec.lstrip("<>"))
+
+
+def run_main(name, arguments, run_benchmark, print_report):
+    """What each benchmark's main() does: run from the repository root (test.ini's paths are relative to it),
+    print the report or its JSON; exit status 2 when the benchmark cannot run, else 0 (a MISS is a figure)."""
+    os.chdir(REPOSITORY_ROOT)
+    try:
+        results = run_benchmark(arguments)
+    except CannotRun as error:
+        print(f"{name}: cannot run: {error}", file=sys.stderr)
+        return 2
+    if arguments.json:
+        json.dump(results, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        print_report(results)
+    return 0

@@ -65,7 +65,6 @@ See benchmarks/README.md for all options and how to read the figures.
 import argparse
 import json
 import math
-import os
 import statistics
 import sys
 import time
@@ -73,10 +72,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from _common import (DEFAULT_CONFIG, REPOSITORY_ROOT, CannotRun, SqlStatementCounter, batched_solr_commits,
+from _common import (DEFAULT_CONFIG, CannotRun, SqlStatementCounter, batched_solr_commits,
                      conflicting_pytest_processes, create_sysadmin, format_table, hold_benchmark_lock, load_ckan,
                      load_configuration, make_pytest_guard, percentile, progress, quiet_logging,
-                     reset_test_database_and_index, wait_for_solr)
+                     reset_test_database_and_index, run_main, wait_for_solr)
 
 STOCK_PROFILES = "euro_dcat_ap_3"
 
@@ -701,19 +700,7 @@ def measure_with_ckan(arguments, app, stack, stop_if_pytest_runs):
 
 
 def main(argv=None):
-    arguments = parse_arguments(argv)
-    os.chdir(REPOSITORY_ROOT)  # test.ini refers to paths relative to the repository
-    try:
-        results = run_benchmark(arguments)
-    except CannotRun as error:
-        print(f"catalog_pages: cannot run: {error}", file=sys.stderr)
-        return 2
-    if arguments.json:
-        json.dump(results, sys.stdout, indent=2, ensure_ascii=False)
-        print()
-    else:
-        print_report(results)
-    return 0
+    return run_main("catalog_pages", parse_arguments(argv), run_benchmark, print_report)
 
 
 if __name__ == "__main__":

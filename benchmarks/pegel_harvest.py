@@ -57,9 +57,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (DEFAULT_CONFIG, REPOSITORY_ROOT, CannotRun, create_sysadmin, format_table,  # noqa: E402
+from _common import (DEFAULT_CONFIG, REPOSITORY_ROOT, create_sysadmin, format_table,  # noqa: E402
                      hold_benchmark_lock, load_ckan, load_configuration, make_pytest_guard, progress,
-                     quiet_logging, reset_test_database_and_index)
+                     quiet_logging, reset_test_database_and_index, run_main)
 
 FIXTURES = REPOSITORY_ROOT.parent / "shared" / "fixtures" / "pegelonline"
 STATION_LIST = "stations_2014-05-01_full_real.json"
@@ -261,19 +261,7 @@ def print_report(results):
 
 
 def main(argv=None):
-    arguments = parse_arguments(argv)
-    os.chdir(REPOSITORY_ROOT)  # test.ini refers to paths relative to the repository
-    try:
-        results = run_benchmark(arguments)
-    except CannotRun as error:
-        print(f"pegel_harvest: cannot run: {error}", file=sys.stderr)
-        return 2
-    if arguments.json:
-        json.dump(results, sys.stdout, indent=2, ensure_ascii=False)
-        print()
-    else:
-        print_report(results)
-    return 0
+    return run_main("pegel_harvest", parse_arguments(argv), run_benchmark, print_report)
 
 
 if __name__ == "__main__":

@@ -45,7 +45,6 @@ Usage (from the repository root, services up)::
 See benchmarks/README.md for the options and how to read the figures.
 """
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -54,9 +53,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 import _search_corpus as corpus
-from _common import (DEFAULT_CONFIG, REPOSITORY_ROOT, CannotRun, conflicting_pytest_processes,
-                     create_sysadmin, format_table, hold_benchmark_lock, load_ckan, load_configuration,
-                     make_pytest_guard, progress, quiet_logging, reset_test_database_and_index)
+from _common import (DEFAULT_CONFIG, conflicting_pytest_processes, create_sysadmin, format_table,
+                     hold_benchmark_lock, load_ckan, load_configuration, make_pytest_guard, progress, quiet_logging,
+                     reset_test_database_and_index, run_main)
 from _gunicorn import GunicornServer
 from _search_load import MixContext, check_responses, run_cell
 from _search_profile import profile_in_process
@@ -338,19 +337,7 @@ def print_report(results):
 
 
 def main(argv=None):
-    arguments = parse_arguments(argv)
-    os.chdir(REPOSITORY_ROOT)  # test.ini refers to paths relative to the repository
-    try:
-        results = run_benchmark(arguments)
-    except CannotRun as error:
-        print(f"tenant_search: cannot run: {error}", file=sys.stderr)
-        return 2
-    if arguments.json:
-        json.dump(results, sys.stdout, indent=2, ensure_ascii=False)
-        print()
-    else:
-        print_report(results)
-    return 0
+    return run_main("tenant_search", parse_arguments(argv), run_benchmark, print_report)
 
 
 if __name__ == "__main__":
