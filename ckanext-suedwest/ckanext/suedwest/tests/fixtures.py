@@ -4,14 +4,28 @@ import http.server
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
+import ckan.model as model
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 
 STACK_TEST_HARVESTER = "suedwest_test_harvester"
+
+
+def wait_until(condition, timeout=90):
+    """Poll ``condition`` until it is true (True) or ``timeout`` seconds pass (False), each time with a fresh
+    database session, so that what other processes (harvest consumers, workers) committed is seen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        model.Session.remove()
+        if condition():
+            return True
+        time.sleep(0.5)
+    return False
 
 
 @pytest.fixture

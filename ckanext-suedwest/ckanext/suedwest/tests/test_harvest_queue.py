@@ -1,23 +1,12 @@
 """A harvest job runs through the real gather and fetch consumers, talking over Redis."""
-import time
 
 import pytest
 
-import ckan.model as model
 from ckan.tests import factories, helpers
 from ckanext.harvest import queue
 
+from .fixtures import wait_until
 from .harvester import FEED
-
-
-def wait_until(condition, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        model.Session.remove()  # see what the consumer processes committed
-        if condition():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index")

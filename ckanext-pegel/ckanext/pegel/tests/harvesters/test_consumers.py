@@ -1,26 +1,14 @@
 """A PEGELONLINE harvest job runs through the real gather and fetch consumer processes (over Redis), the way
 the platform runs it; their problems are recorded in German although the consumers serve no web request."""
-import time
-
 import pytest
 
-import ckan.model as model
 from ckan.tests import factories, helpers
 from ckanext.harvest import queue
 
-from ckanext.pegel.tests.harvesters.feed import KOBLENZ, datasets
+from ckanext.pegel.tests.harvesters.feed import KOBLENZ
+from ckanext.suedwest.tests.fixtures import wait_until
 
 RHEIN = 12
-
-
-def wait_until(condition, timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        model.Session.remove()  # see what the consumer processes committed
-        if condition():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index")
@@ -44,7 +32,7 @@ def test_a_job_runs_through_the_gather_and_fetch_consumers(feed, municipalities,
         helpers.call_action("harvest_jobs_run", {"ignore_auth": True}, source_id=source["id"])
         return helpers.call_action("harvest_job_show", {"ignore_auth": True}, id=job["id"])["status"] == "Finished"
 
-    if not wait_until(finished):
+    if not wait_until(finished, timeout=120):
         logs = [(tmp_path / f"{name}.log").read_text(errors="replace")[-3000:] for name in ("gather", "fetch")]
         pytest.fail("the consumers did not import the feed:\n" + "\n".join(logs))
     finished = helpers.call_action("harvest_job_show", {"ignore_auth": True}, id=job["id"])
