@@ -110,15 +110,17 @@ def insert(connection: sa.engine.Connection, letters: Iterable[DeadLetter]) -> i
     return len(rows)
 
 
-def recent(engine: sa.engine.Engine, limit: int = 50, topic_prefix: str | None = None) -> list[dict]:
-    """The newest dead letters first (optionally only those whose topic starts with ``topic_prefix``)."""
+def recent(engine: sa.engine.Engine, limit: int = 50, topic_prefix: str | None = None,
+           oldest_first: bool = False) -> list[dict]:
+    """The newest dead letters first, or the oldest with ``oldest_first`` (optionally only those whose topic
+    starts with ``topic_prefix``)."""
     where, params = "", {"limit": limit}
     if topic_prefix:
         where, params["prefix"] = "WHERE starts_with(topic, :prefix)", topic_prefix
     with engine.connect() as connection:
         result = connection.execute(sa.text(
             f"SELECT id, received_at, topic, reason, payload, payload_bytes, truncated FROM {TABLE} "
-            f"{where} ORDER BY id DESC LIMIT :limit"), params)
+            f"{where} ORDER BY id {'ASC' if oldest_first else 'DESC'} LIMIT :limit"), params)
         return [dict(row._mapping) for row in result]
 
 

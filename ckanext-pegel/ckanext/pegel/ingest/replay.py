@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import collections
 
-import sqlalchemy as sa
-
 from ckanext.pegel.ingest import deadletter, pipeline, store
 
 
@@ -19,7 +17,7 @@ def replay(engine, decoder: pipeline.Decoder, resolver: pipeline.Resolver, limit
     """Replay up to ``limit`` dead letters, oldest first. A dead letter that becomes a reading (new or
     already stored) is deleted; one that still fails stays with its current reason. Returns counts."""
     counts = collections.Counter()
-    letters = _oldest(engine, limit, topic_prefix)
+    letters = deadletter.recent(engine, limit, topic_prefix, oldest_first=True)
     messages, ids = [], {}
     for letter in letters:
         if letter["truncated"]:
@@ -49,14 +47,3 @@ def replay(engine, decoder: pipeline.Decoder, resolver: pipeline.Resolver, limit
     counts["already_stored"] += len(done) - result.total_inserted
     counts["series_failed"] += len(messages) - len(done)
     return counts
-
-
-def _oldest(engine, limit: int, topic_prefix: str | None) -> list[dict]:
-    where, params = "", {"limit": limit}
-    if topic_prefix:
-        where, params["prefix"] = "WHERE starts_with(topic, :prefix)", topic_prefix
-    with engine.connect() as connection:
-        rows = connection.execute(sa.text(
-            f"SELECT id, received_at, topic, payload, truncated FROM {deadletter.TABLE} {where} "
-            f"ORDER BY id LIMIT :limit"), params)
-        return [dict(row._mapping) for row in rows]
