@@ -458,6 +458,32 @@ class HarvestScheduler(CkanProcess):
         return [sys.executable, Path(__file__).resolve(), "harvest-scheduler"]
 
 
+class SensorIngest(CkanProcess):
+    """`ckan pegel ingest`, the MQTT worker of the municipalities' sensors. It refuses to run without a sensors
+    file, so it is started only when the dev config names one (config/development.ini points at
+    config/sensors.example.yaml; a var/development.ini written before that may lack the setting)."""
+
+    SETTING = re.compile(r"^\s*ckanext\.pegel\.sensors_file\s*=\s*\S", re.MULTILINE)
+
+    def configured(self) -> bool:
+        try:
+            return bool(self.SETTING.search(DEV_INI.read_text()))
+        except FileNotFoundError:
+            return False
+
+    def start(self) -> None:
+        if not self.ours() and not self.configured():
+            say(f"{self.label}: not started, {DEV_INI} sets no ckanext.pegel.sensors_file "
+                f"(see config/sensors.example.yaml)")
+            return
+        super().start()
+
+    def status(self) -> str:
+        if not self.ours() and not self.configured():
+            return "off (no ckanext.pegel.sensors_file)"
+        return super().status()
+
+
 SERVICES = [PostgreSQL(), Solr(), Redis(), Mosquitto()]
 CKAN_PROCESSES = [
     CkanProcess("ckan", "CKAN", "run", "-H", "127.0.0.1", "-p", str(PORTS["ckan"]), "--disable-reloader",
@@ -466,6 +492,8 @@ CKAN_PROCESSES = [
     CkanProcess("harvest-fetch", "Harvest fetch consumer", "harvester", "fetch-consumer"),
     CkanProcess("jobs-worker", "Background jobs worker", "jobs", "worker"),
     HarvestScheduler("harvest-scheduler", "Harvest scheduler"),
+    CkanProcess("pegel-poll", "PEGELONLINE poller", "pegel", "poll"),
+    SensorIngest("pegel-ingest", "Sensor ingest (MQTT)", "pegel", "ingest"),
 ]
 
 

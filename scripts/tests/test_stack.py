@@ -6,8 +6,10 @@ stack that serves the other tests.
 import os
 import shutil
 import socket
+import string
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -31,9 +33,9 @@ class Stack:
         self.state = state
         self.ports = {service: free_port() for service in SERVICES}
 
-    def __call__(self, *args):
+    def __call__(self, *args, env=None):
         env = {**os.environ, "SW_STATE_DIR": str(self.state), "SW_START_TIMEOUT": "60",
-               **{f"SW_{service.upper()}_PORT": str(port) for service, port in self.ports.items()}}
+               **{f"SW_{service.upper()}_PORT": str(port) for service, port in self.ports.items()}, **(env or {})}
         return subprocess.run([sys.executable, str(STACK), *args], env=env, capture_output=True, text=True,
                               timeout=240)
 
@@ -123,3 +125,103 @@ def test_database_that_does_not_come_up_stops_start(stack):
     result = stack("start", "postgresql")
 
     assert_clean_failure(result, "PostgreSQL did not come up", "pg_control")
+
+
+# --- the water-level workers -----------------------------------------------------------------------
+
+PEGEL_WORKERS = ("pegel-poll", "pegel-ingest")
+
+
+def write_dev_config(stack, sensors_file=True):
+    """Render config/development.ini into the stack's state directory as `make setup` does, with the
+    test's own broker; the databases, Solr and Redis are the test run's (CKAN_* variables, see ckan_env)."""
+    template = string.Template((PROJECT / "config" / "development.ini").read_text())
+    text = template.substitute(
+        project_dir=PROJECT, state_dir=stack.state, ckan_port=stack.ports["ckan"], pg_port=stack.ports["pg"],
+        solr_port=stack.ports["solr"], redis_port=stack.ports["redis"], mqtt_port=stack.ports["mqtt"],
+        ckan_db_password="unused", datastore_ro_password="unused", secret_key="test-secret")
+    if not sensors_file:
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("ckanext.pegel.sensors_file"))
+    (stack.state / "development.ini").write_text(text)
+
+
+@pytest.fixture
+def ckan_env(ckan_config):
+    """CKAN reads these variables over its config file: the workers use the test databases."""
+    return {"CKAN_SQLALCHEMY_URL": ckan_config["sqlalchemy.url"],
+            "CKAN_DATASTORE_WRITE_URL": ckan_config["ckan.datastore.write_url"],
+            "CKAN_DATASTORE_READ_URL": ckan_config["ckan.datastore.read_url"],
+            "CKAN_SOLR_URL": ckan_config["solr_url"], "CKAN_REDIS_URL": ckan_config["ckan.redis.url"],
+            "CKAN_SITE_ID": ckan_config["ckan.site_id"]}
+
+
+def worker_pids(stack):
+    return {name: int((stack.state / "run" / f"{name}.pid").read_text()) for name in PEGEL_WORKERS}
+
+
+def processes_running(stack, command):
+    """Pids of the processes running `ckan -c <this stack's config> pegel <command>`."""
+    pattern = f"ckan -c {stack.state / 'development.ini'} pegel {command}"
+    return subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout.split()
+
+
+def wait_for_line(path, fragment, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and fragment in path.read_text(errors="replace"):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_water_level_workers_start_once_show_up_and_stop(stack, ckan_env):
+    assert stack("start", "mosquitto").returncode == 0
+    write_dev_config(stack)
+
+    first = stack("start", *PEGEL_WORKERS, env=ckan_env)
+
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "PEGELONLINE poller: started" in first.stdout
+    assert "Sensor ingest (MQTT): started" in first.stdout
+    # The ingest really reached the stack's broker with the example sensors file.
+    assert wait_for_line(stack.state / "log" / "pegel-ingest.log", "subscribed to"), \
+        (stack.state / "log" / "pegel-ingest.log").read_text()
+    pids = worker_pids(stack)
+    status = stack("status", *PEGEL_WORKERS)
+    assert status.returncode == 0, status.stdout
+    lines = status.stdout.splitlines()
+    assert lines[0].startswith("PEGELONLINE poller") and f"up (pid {pids['pegel-poll']})" in lines[0]
+    assert lines[1].startswith("Sensor ingest (MQTT)") and f"up (pid {pids['pegel-ingest']})" in lines[1]
+
+    second = stack("start", *PEGEL_WORKERS, env=ckan_env)
+
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "PEGELONLINE poller: running" in second.stdout and "Sensor ingest (MQTT): running" in second.stdout
+    assert worker_pids(stack) == pids
+    assert processes_running(stack, "poll") == [str(pids["pegel-poll"])]
+    assert processes_running(stack, "ingest") == [str(pids["pegel-ingest"])]
+
+    stopped = stack("stop", *PEGEL_WORKERS)
+
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    assert processes_running(stack, "poll") == [] and processes_running(stack, "ingest") == []
+    after = stack("status", *PEGEL_WORKERS)
+    assert after.returncode == 1
+    assert [line.split()[-1] for line in after.stdout.splitlines()] == ["down", "down"]
+    # Stopped cleanly on SIGTERM, not killed.
+    assert "stopped:" in (stack.state / "log" / "pegel-ingest.log").read_text()
+
+
+def test_ingest_without_sensors_file_is_skipped_not_crash_looping(stack, ckan_env):
+    write_dev_config(stack, sensors_file=False)
+
+    result = stack("start", "pegel-ingest", env=ckan_env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Sensor ingest (MQTT): not started" in result.stdout
+    assert "ckanext.pegel.sensors_file" in result.stdout
+    assert not (stack.state / "run" / "pegel-ingest.pid").exists()
+    assert processes_running(stack, "ingest") == []
+    status = stack("status", "pegel-ingest")
+    assert status.returncode == 0
+    assert "off (no ckanext.pegel.sensors_file)" in status.stdout
