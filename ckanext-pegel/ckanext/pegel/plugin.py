@@ -4,6 +4,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
 
+@tk.blanket.actions
 @tk.blanket.auth_functions
 @tk.blanket.cli
 @tk.blanket.config_declarations
