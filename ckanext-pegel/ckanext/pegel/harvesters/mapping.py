@@ -19,6 +19,7 @@ from ckan.lib.munge import munge_title_to_name
 
 from ckanext.pegel import series
 from ckanext.pegel.pegelonline import Client, water_level
+from ckanext.pegel.warning_levels import WARNING_LEVELS_FIELD
 
 ROLE_FIELD = "pegel_resource"
 SERIES, CURRENT, STATION, CHARACTERISTIC_VALUES = "series", "current", "station", "characteristic_values"
@@ -27,6 +28,8 @@ GAUGE_ZERO_FIELD = "pegel_gauge_zero"
 CHARACTERISTIC_VALUES_FIELD = "pegel_characteristic_values"
 # What the DataStore writes onto the series resource; kept when the harvester updates it.
 DATASTORE_FIELDS = ("url_type", "datastore_active")
+# What the municipality sets on the series resource (ckanext.pegel.warning_levels); kept as well.
+STEWARD_FIELDS = (WARNING_LEVELS_FIELD,)
 
 ENVI = "http://publications.europa.eu/resource/authority/data-theme/ENVI"
 DL_ZERO = "http://dcat-ap.de/def/licenses/dl-zero-de/2.0"
@@ -111,7 +114,7 @@ def resources(station: dict, client: Client) -> list[dict]:
 
 def merge_resources(new: list[dict], existing: list[dict]) -> list[dict]:
     """The harvested resources onto the existing ones: same ids (the series keeps its DataStore table),
-    DataStore flags kept, resources added by people kept after ours."""
+    DataStore flags and the municipality's Meldestufen kept, resources added by people kept after ours."""
     by_role = {resource.get(ROLE_FIELD): resource for resource in existing if resource.get(ROLE_FIELD) in ROLES}
     merged = []
     for resource in new:
@@ -119,7 +122,7 @@ def merge_resources(new: list[dict], existing: list[dict]) -> list[dict]:
         if current:
             resource = dict(resource, id=current["id"])
             if resource[ROLE_FIELD] == SERIES:
-                resource.update({key: current[key] for key in DATASTORE_FIELDS if key in current})
+                resource.update({key: current[key] for key in DATASTORE_FIELDS + STEWARD_FIELDS if key in current})
                 resource["url"] = "_datastore_only_resource"  # package_show shows the dump URL instead
         merged.append(resource)
     merged.extend(resource for resource in existing if resource.get(ROLE_FIELD) not in ROLES)

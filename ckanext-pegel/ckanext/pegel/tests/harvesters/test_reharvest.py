@@ -85,6 +85,18 @@ class TestReharvest:
         names = [r["name"] for r in datasets()[KOBLENZ]["resources"]]
         assert "Hochwasserplan" in names and len(names) == len(mapping.ROLES) + 1
 
+    def test_meldestufen_set_by_the_municipality_survive_an_update(self, harvested, feed):
+        series_id = mapping.series_resource(datasets()[KOBLENZ])["id"]
+        steward = factories.Sysadmin()
+        helpers.call_action("resource_patch", {"user": steward["name"]}, id=series_id,
+                            pegel_warning_levels='{"1": 500, "2": 600}')
+
+        feed.edit_station(KOBLENZ, lambda station: station.update(km=591.5))
+        job, _ = run(harvested)
+
+        assert job["stats"]["updated"] == 1
+        assert mapping.series_resource(datasets()[KOBLENZ])["pegel_warning_levels"] == '{"1": 500, "2": 600}'
+
     def test_a_station_gone_from_the_feed_is_withdrawn_with_its_readings_kept(self, harvested, feed):
         koblenz = datasets()[KOBLENZ]
         series_id = add_reading(koblenz)
