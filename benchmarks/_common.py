@@ -261,6 +261,21 @@ def load_ckan(conf, stack):
     return app, config["sqlalchemy.url"]
 
 
+@contextmanager
+def ckan_for_benchmark(arguments):
+    """The start every benchmark shares: the safety checks on its configuration (--config, --set, --force),
+    CKAN loaded in this process, and the benchmark lock on its database held until the block ends. Yields
+    (app, stack, stop_if_pytest_runs)."""
+    conf, stack = load_configuration(arguments.config, arguments.overrides)
+    stop_if_pytest_runs = make_pytest_guard(stack, arguments.force)
+    stop_if_pytest_runs()
+    progress(f"Loading CKAN from {arguments.config} ({stack.describe()}) ...")
+    app, database_url = load_ckan(conf, stack)
+    quiet_logging(arguments.verbose)
+    with hold_benchmark_lock(database_url):
+        yield app, stack, stop_if_pytest_runs
+
+
 def quiet_logging(verbose):
     """CKAN logs every commit and request at INFO; keep only warnings unless --verbose."""
     if verbose:

@@ -72,9 +72,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from _common import (DEFAULT_CONFIG, CannotRun, SqlStatementCounter, batched_solr_commits,
-                     conflicting_pytest_processes, create_sysadmin, format_table, hold_benchmark_lock, load_ckan,
-                     load_configuration, make_pytest_guard, percentile, progress, quiet_logging,
+from _common import (CannotRun, DEFAULT_CONFIG, SqlStatementCounter, batched_solr_commits, ckan_for_benchmark,
+                     conflicting_pytest_processes, create_sysadmin, format_table, percentile, progress,
                      reset_test_database_and_index, run_main, wait_for_solr)
 
 STOCK_PROFILES = "euro_dcat_ap_3"
@@ -642,14 +641,7 @@ def print_report(results):
 # --------------------------------------------------------------------------------------------------
 
 def run_benchmark(arguments):
-    conf, stack = load_configuration(arguments.config, arguments.overrides)
-    stop_if_pytest_runs = make_pytest_guard(stack, arguments.force)
-    stop_if_pytest_runs()
-
-    progress(f"Loading CKAN from {arguments.config} ({stack.describe()}) ...")
-    app, database_url = load_ckan(conf, stack)
-    quiet_logging(arguments.verbose)
-    with hold_benchmark_lock(database_url):
+    with ckan_for_benchmark(arguments) as (app, stack, stop_if_pytest_runs):
         return measure_with_ckan(arguments, app, stack, stop_if_pytest_runs)
 
 

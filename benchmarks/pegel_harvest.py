@@ -57,9 +57,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (DEFAULT_CONFIG, REPOSITORY_ROOT, create_sysadmin, format_table,  # noqa: E402
-                     hold_benchmark_lock, load_ckan, load_configuration, make_pytest_guard, progress,
-                     quiet_logging, reset_test_database_and_index, run_main)
+from _common import (DEFAULT_CONFIG, REPOSITORY_ROOT, ckan_for_benchmark, create_sysadmin,  # noqa: E402
+                     format_table, progress, reset_test_database_and_index, run_main)
 
 FIXTURES = REPOSITORY_ROOT.parent / "shared" / "fixtures" / "pegelonline"
 STATION_LIST = "stations_2014-05-01_full_real.json"
@@ -156,13 +155,7 @@ def run_benchmark(arguments):
     stations = json.loads((Path(arguments.fixtures) / STATION_LIST).read_text(encoding="utf-8"))
     if arguments.stations:
         stations = stations[:arguments.stations]
-    conf, stack = load_configuration(arguments.config, arguments.overrides)
-    stop_if_pytest_runs = make_pytest_guard(stack, arguments.force)
-    stop_if_pytest_runs()
-    progress(f"Loading CKAN from {arguments.config} ({stack.describe()}) ...")
-    _, database_url = load_ckan(conf, stack)
-    quiet_logging(arguments.verbose)
-    with hold_benchmark_lock(database_url):
+    with ckan_for_benchmark(arguments) as (_app, _stack, stop_if_pytest_runs):
         load_before = os.getloadavg()[0]
         results = measure(arguments, stations, stop_if_pytest_runs)
         results["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]

@@ -53,9 +53,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 import _search_corpus as corpus
-from _common import (DEFAULT_CONFIG, conflicting_pytest_processes, create_sysadmin, format_table,
-                     hold_benchmark_lock, load_ckan, load_configuration, make_pytest_guard, progress, quiet_logging,
-                     reset_test_database_and_index, run_main)
+from _common import (DEFAULT_CONFIG, ckan_for_benchmark, conflicting_pytest_processes, create_sysadmin,
+                     format_table, progress, reset_test_database_and_index, run_main)
 from _gunicorn import GunicornServer
 from _search_load import MixContext, check_responses, run_cell
 from _search_profile import profile_in_process
@@ -206,14 +205,8 @@ def evaluate_targets(cells):
 
 
 def run_benchmark(arguments):
-    conf, stack = load_configuration(arguments.config, arguments.overrides)
-    stop_if_pytest_runs = make_pytest_guard(stack, arguments.force)
-    stop_if_pytest_runs()
-    progress(f"Loading CKAN from {arguments.config} ({stack.describe()}) ...")
-    app, database_url = load_ckan(conf, stack)
-    quiet_logging(arguments.verbose)
     log_dir = Path(tempfile.mkdtemp(prefix="tenant_search-"))
-    with hold_benchmark_lock(database_url):
+    with ckan_for_benchmark(arguments) as (app, stack, stop_if_pytest_runs):
         with app._wsgi_app.test_request_context():
             seed, tenants, tokens = prepare_data(arguments, stop_if_pytest_runs)
             context = mix_context(tenants, tokens)
