@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.pegel import series
 from ckanext.pegel import warning_levels as wl
 
-__all__ = ["pegel_status", "resource_create", "resource_update", "package_create", "package_update"]
+__all__ = ["pegel_status", "pegel_series", "resource_create", "resource_update", "package_create", "package_update"]
 
 STALE_AFTER_OPTION = "ckanext.pegel.stale_after_minutes"
 # Ids per package_search call and per DataStore query (Solr's default maxBooleanClauses is 1024).
@@ -194,6 +195,114 @@ def latest_readings(resource_ids: list[str], count: int) -> dict[str, list[dict]
 
 def _identifier(name: str) -> str:
     return name.replace('"', '""')
+
+
+# Chart data: the readings of one series over a range, downsampled in PostgreSQL.
+
+RANGES = {"24h": dt.timedelta(hours=24), "7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}
+DEFAULT_POINTS = 500
+MAX_POINTS = 2000
+MIN_POINTS = 10
+
+
+def _series_params(data_dict: dict) -> tuple[str, str, int]:
+    errors: dict = {}
+    resource_id = str(data_dict.get("resource_id") or "").strip()
+    if not resource_id:
+        errors["resource_id"] = [tk._("Missing value")]
+    range_key = data_dict.get("range") or "24h"
+    if not isinstance(range_key, str) or range_key not in RANGES:
+        errors["range"] = [tk._("Unknown range \"{range}\"; allowed are {allowed}").format(
+            range=range_key, allowed=", ".join(RANGES))]
+    points = data_dict.get("points", DEFAULT_POINTS)
+    try:
+        points = int(points)
+        if isinstance(data_dict.get("points"), bool) or not MIN_POINTS <= points:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["points"] = [tk._("points must be a whole number of at least {minimum}").format(minimum=MIN_POINTS)]
+    if errors:
+        raise tk.ValidationError(errors)
+    return resource_id, range_key, min(points, MAX_POINTS)
+
+
+def _iso(time: dt.datetime) -> str:
+    return time.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+@tk.side_effect_free
+def pegel_series(context, data_dict):
+    """The readings of a water-level series over a range, for the chart of ``pegel_view``.
+
+    :param resource_id: id of a series resource (marked with ``pegel_station`` and ``pegel_series``)
+    :param range: ``24h`` (default), ``7d`` or ``30d``, ending now
+    :param points: the most buckets to return (default 500, at most 2000)
+    :returns: ``start`` and ``end`` (UTC ISO 8601), ``aggregated`` (false: raw readings, the range holds
+        no more than ``points`` of them), ``bucket_seconds`` (null for raw readings), ``unit``, ``buckets``
+        (``[time of the bucket's start, min, max, mean, count]``, oldest first; a raw reading is
+        ``[time, value, value, value, 1]``), ``thresholds`` and ``status`` (the station's entry of
+        ``pegel_status``, so chart and map agree).
+    """
+    resource_id, range_key, points = _series_params(data_dict)
+    tk.check_access("pegel_series", context, data_dict)
+    caller = {"user": context.get("user"), "auth_user_obj": context.get("auth_user_obj")}
+    resource = tk.get_action("resource_show")(dict(caller), {"id": resource_id})
+    if not resource.get(series.STATION_FIELD) or not resource.get(series.SERIES_FIELD):
+        raise tk.ValidationError({"resource_id": [tk._("This resource is not a water-level series")]})
+    package = tk.get_action("package_show")(dict(caller), {"id": resource["package_id"]})
+
+    now = dt.datetime.now(dt.timezone.utc)
+    start = now - RANGES[range_key]
+    # Whole minutes, so that at most ``points`` buckets cover the range.
+    step = 60 * math.ceil(RANGES[range_key].total_seconds() / (points * 60))
+    aggregated, buckets = _buckets(resource["id"], start, now, step, points)
+
+    readings = latest_readings([resource["id"]], wl.TREND_READINGS).get(resource["id"], [])
+    status = _station(package, resource, readings, now, tk.config.get(STALE_AFTER_OPTION),
+                      class_labels(), trend_labels())
+    return {
+        "resource_id": resource["id"],
+        "station": resource[series.STATION_FIELD],
+        "range": range_key,
+        "start": _iso(start),
+        "end": _iso(now),
+        "aggregated": aggregated,
+        "bucket_seconds": step if aggregated else None,
+        "unit": (status["latest"] or {}).get("unit") or status["thresholds"]["unit"],
+        "buckets": buckets,
+        "thresholds": status["thresholds"],
+        "status": status,
+    }
+
+
+def _buckets(resource_id: str, start: dt.datetime, end: dt.datetime, step: int, points: int
+             ) -> tuple[bool, list[list]]:
+    """ONE query: the readings in [start, end) grouped into buckets of ``step`` seconds counted from
+    ``start``, or one row per reading when there are no more than ``points`` of them."""
+    from ckanext.datastore.backend.postgres import get_read_engine
+
+    from ckanext.pegel.ingest import store
+
+    engine = get_read_engine()
+    if not store.table_exists(engine, resource_id):
+        return False, []
+    query = sa.text(f"""
+        WITH r AS MATERIALIZED (
+            SELECT "time", "value" FROM "{_identifier(resource_id)}"
+            WHERE "time" >= :start AND "time" < :end),
+        n AS (SELECT count(*) AS total FROM r)
+        SELECT CASE WHEN n.total <= :points THEN r."time"
+                    ELSE date_bin(make_interval(secs => :step), r."time", :start) END AS bucket,
+               min(r."value") AS low, max(r."value") AS high, avg(r."value") AS mean,
+               count(*) AS readings, n.total <= :points AS raw
+        FROM r CROSS JOIN n
+        GROUP BY 1, n.total
+        ORDER BY 1""")
+    with engine.connect() as connection:
+        rows = connection.execute(query, {"start": start, "end": end, "points": points, "step": step}).all()
+    buckets = [[_iso(row.bucket), row.low, row.high, round(row.mean, 3), row.readings] for row in rows]
+    aggregated = bool(rows) and not rows[0].raw
+    return aggregated, buckets
 
 
 # Meldestufen: checked whenever a resource is saved, alone or within its dataset.

@@ -52,3 +52,10 @@ def _owner_check(context, data_dict):
 def pegel_status(context, data_dict=None):
     """Anyone may ask; the action only lists the stations whose datasets the caller may see."""
     return {"success": True}
+
+
+@tk.auth_allow_anonymous_access
+def pegel_series(context, data_dict=None):
+    """Whoever may see the series resource may read its chart data: private stations stay private."""
+    resource_id = (data_dict or {}).get("resource_id")
+    return authz.is_authorized("resource_show", context, {"id": resource_id})
