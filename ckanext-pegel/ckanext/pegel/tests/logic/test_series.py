@@ -137,6 +137,13 @@ class TestOverHttp:
 
         assert german in response.json["error"][field][0]
 
+    def test_a_missing_resource_id_is_named_and_an_unknown_one_is_not_found(self, app, world):
+        response = app.post("/api/3/action/pegel_series", json={"range": "7d"}, status=409)
+        assert response.json["error"]["resource_id"] == ["Fehlender Wert"]
+
+        app.post("/api/3/action/pegel_series", json={"resource_id": str(uuid.uuid4()), "range": "7d"},
+                 status=404)
+
     def test_a_resource_that_is_not_a_series_is_refused(self, app, world):
         dataset = factories.Dataset(owner_org=world["kusel"]["id"], user=world["sysadmin"],
                                     resources=[{"url": "http://example.org/data.csv", "name": "Tabelle"}])
