@@ -2,8 +2,10 @@
 the platform runs it; their problems are recorded in German although the consumers serve no web request."""
 import pytest
 
+import ckan.model as model
 from ckan.tests import factories, helpers
 from ckanext.harvest import queue
+from ckanext.harvest.model import HarvestObject
 
 from ckanext.pegel.tests.harvesters.feed import KOBLENZ
 from ckanext.suedwest.tests.fixtures import wait_until
@@ -28,7 +30,14 @@ def test_a_job_runs_through_the_gather_and_fetch_consumers(feed, municipalities,
     job = helpers.call_action("harvest_job_create", {"user": sysadmin["name"]}, source_id=source["id"])
 
     def finished():
-        # what the scheduler (`ckan harvester run`) does: mark jobs whose objects are all done as finished
+        # What the scheduler (`ckan harvester run`) does: mark jobs whose objects are all done as finished. Only
+        # once gathering and fetching are over: harvest_jobs_run also re-sends every WAITING object that is not in
+        # Redis, which includes one a consumer has just taken, and that object would then be fetched twice.
+        shown = helpers.call_action("harvest_job_show", {"ignore_auth": True}, id=job["id"])
+        pending = model.Session.query(HarvestObject).filter(
+            HarvestObject.harvest_job_id == job["id"], HarvestObject.state.in_(["WAITING", "FETCH", "IMPORT"])).count()
+        if not shown["gather_finished"] or pending:
+            return False
         helpers.call_action("harvest_jobs_run", {"ignore_auth": True}, source_id=source["id"])
         return helpers.call_action("harvest_job_show", {"ignore_auth": True}, id=job["id"])["status"] == "Finished"
 
