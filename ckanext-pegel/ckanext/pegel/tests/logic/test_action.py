@@ -2,7 +2,6 @@
 PostgreSQL and Solr; and the check of Meldestufen when a resource is saved."""
 import datetime as dt
 import json
-import uuid
 
 import pytest
 
@@ -12,8 +11,8 @@ from ckan.tests.helpers import call_action
 
 from ckanext.pegel import series
 from ckanext.pegel import warning_levels as wl
-from ckanext.pegel.ingest import store
 from ckanext.pegel.tests.ingest.fixtures import clean_datastore  # noqa: F401
+from ckanext.pegel.tests.logic.stations import create_station
 from ckanext.suedwest.tests import factories
 
 UTC = dt.timezone.utc
@@ -40,20 +39,7 @@ def station(world):
     """Create a station dataset with a series resource and table; ``readings`` are (minutes ago, value)."""
 
     def make(title, org, readings=(), private=False, **fields):
-        key = f"station-{uuid.uuid4().hex[:8]}"
-        dataset = factories.Dataset(
-            title=title, owner_org=org["id"], private=private, user=world["sysadmin"],
-            spatial_coverage=[{"text": title, "centroid": json.dumps(
-                {"type": "Point", "coordinates": [7.3984, 49.5393]})}],
-            resources=[{"url": "http://example.org/series", "name": "Wasserstand",
-                        series.STATION_FIELD: key, series.SERIES_FIELD: series.WATER_LEVEL, **fields}])
-        resource = dataset["resources"][0]
-        series.ensure_series_table({"user": world["sysadmin"]["name"]}, resource["id"])
-        now = dt.datetime.now(UTC)
-        store.write_series(resource["id"], [
-            {"time": now - dt.timedelta(minutes=ago), "value": value, "unit": "cm", "quality": "ok",
-             "source": "ttn"} for ago, value in readings])
-        return key
+        return create_station(world["sysadmin"], org, title, readings, private, **fields)[series.STATION_FIELD]
 
     return make
 

@@ -10,9 +10,9 @@ import pytest
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 
-from ckanext.pegel import series
 from ckanext.pegel.ingest import store
 from ckanext.pegel.tests.ingest.fixtures import clean_datastore  # noqa: F401
+from ckanext.pegel.tests.logic.stations import create_station
 from ckanext.suedwest.tests import factories
 
 UTC = dt.timezone.utc
@@ -33,19 +33,8 @@ def station(world):
     """Create a station with a series table; ``readings`` are (minutes ago, value). Returns the resource."""
 
     def make(readings=(), private=False, **fields):
-        dataset = factories.Dataset(
-            title="Pegel Kusel (Kuselbach)", owner_org=world["kusel"]["id"], private=private,
-            user=world["sysadmin"],
-            resources=[{"url": "http://example.org/series", "name": "Wasserstand",
-                        series.STATION_FIELD: f"station-{uuid.uuid4().hex[:8]}",
-                        series.SERIES_FIELD: series.WATER_LEVEL, **fields}])
-        resource = dataset["resources"][0]
-        series.ensure_series_table({"user": world["sysadmin"]["name"]}, resource["id"])
-        now = dt.datetime.now(UTC)
-        store.write_series(resource["id"], [
-            {"time": now - dt.timedelta(minutes=ago), "value": value, "unit": "cm", "quality": "ok",
-             "source": "ttn"} for ago, value in readings])
-        return resource
+        return create_station(world["sysadmin"], world["kusel"], "Pegel Kusel (Kuselbach)", readings, private,
+                              **fields)
 
     return make
 
