@@ -15,6 +15,9 @@ PACKAGES=(
   libxml2-dev libxslt1-dev libgeos-dev libproj-dev libmagic1
   iproute2 procps ca-certificates curl chromium fonts-liberation fonts-dejavu-core
 )
+# npm vendors the chart and map libraries into the assets. A Node.js from elsewhere (NodeSource, nvm)
+# brings its own npm, and Debian's npm package would conflict with it: ask for Debian's only without one.
+command -v npm >/dev/null || PACKAGES+=(nodejs npm)
 
 say() { echo "[setup] $*"; }
 
@@ -48,4 +51,5 @@ say "installing the pinned Python stack (constraints.txt)"
 .venv/bin/pip install -q --upgrade "pip>=24" "setuptools>=64" wheel
 .venv/bin/pip install -q -c constraints.txt -e '.[test]'
 
+.venv/bin/python scripts/vendor_assets.py
 .venv/bin/python scripts/stack.py setup

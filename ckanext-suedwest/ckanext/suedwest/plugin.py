@@ -22,6 +22,7 @@ class SuedwestPlugin(p.SingletonPlugin, DefaultTranslation):
 
     def update_config(self, config):
         tk.add_template_directory(config, "templates")
+        tk.add_resource("assets", "suedwest")
         if not config.get("licenses_group_url"):
             config["licenses_group_url"] = licenses.LICENSES_FILE.as_uri()
 
