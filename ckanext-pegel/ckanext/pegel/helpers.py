@@ -1,0 +1,1 @@
+"""Template helpers of ckanext-pegel (registered by the helpers blanket)."""
