@@ -110,6 +110,29 @@ def parse_warning_levels(raw: Any) -> dict[str, float] | None:
     return {key: levels[key] for key in LEVEL_KEYS if key in levels}
 
 
+def from_form(raw: Any) -> Any:
+    """The Meldestufen as the resource form sends them, ready for ``parse_warning_levels``.
+
+    The form has one input per level, named ``pegel_warning_levels__0__1`` ... ``__4``, which CKAN unflattens
+    to ``[{"1": "250", "2": "", ...}]``: the levels typed, or None when all four are blank (the municipality
+    removes its Meldestufen). Any other value (JSON text, a dict from the API) is returned unchanged."""
+    if isinstance(raw, list) and len(raw) == 1 and isinstance(raw[0], Mapping):
+        typed = {key: value for key, value in raw[0].items()
+                 if not (value is None or (isinstance(value, str) and not value.strip()))}
+        return typed or None
+    return raw
+
+
+def form_inputs(raw: Any) -> dict[str, str]:
+    """The text of the four form inputs for a stored (or just submitted) value; blank where unset or invalid."""
+    try:
+        levels = parse_warning_levels(from_form(raw)) or {}
+    except InvalidWarningLevels:
+        submitted = raw[0] if isinstance(raw, list) and raw and isinstance(raw[0], Mapping) else {}
+        return {key: str(submitted.get(key) or "") for key in LEVEL_KEYS}
+    return {key: f"{levels[key]:g}" if key in levels else "" for key in LEVEL_KEYS}
+
+
 def dump_warning_levels(levels: Mapping[str, float]) -> str:
     """The canonical resource field text of parsed Meldestufen."""
     return json.dumps({key: (int(value) if float(value).is_integer() else value)

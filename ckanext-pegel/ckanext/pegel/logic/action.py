@@ -308,14 +308,15 @@ def _buckets(resource_id: str, start: dt.datetime, end: dt.datetime, step: int, 
 # Meldestufen: checked whenever a resource is saved, alone or within its dataset.
 
 def _check_resource(resource: dict, errors: dict) -> None:
-    raw = resource.get(wl.WARNING_LEVELS_FIELD)
+    if wl.WARNING_LEVELS_FIELD not in resource:
+        return
+    raw = wl.from_form(resource[wl.WARNING_LEVELS_FIELD])
     try:
         levels = wl.parse_warning_levels(raw)
     except wl.InvalidWarningLevels as error:
         errors.setdefault(wl.WARNING_LEVELS_FIELD, []).append(_warning_levels_message(error))
         return
-    if levels:
-        resource[wl.WARNING_LEVELS_FIELD] = wl.dump_warning_levels(levels)
+    resource[wl.WARNING_LEVELS_FIELD] = wl.dump_warning_levels(levels) if levels else ""
 
 
 def _warning_levels_message(error: wl.InvalidWarningLevels) -> str:
@@ -348,7 +349,24 @@ def resource_create(next_action, context, data_dict):
 def resource_update(next_action, context, data_dict):
     # resource_patch ends here too
     _check_resources([data_dict])
+    _keep_station_fields(data_dict)
     return next_action(context, data_dict)
+
+
+# Written by the harvester, not shown in the resource form: an edit in the form (which replaces the whole
+# resource) must not turn a series into an ordinary resource. Setting them explicitly still works.
+STATION_FIELDS = (series.STATION_FIELD, series.SERIES_FIELD, wl.CHARACTERISTIC_VALUES_FIELD)
+
+
+def _keep_station_fields(data_dict: dict) -> None:
+    missing = [name for name in STATION_FIELDS if name not in data_dict]
+    if not missing or not data_dict.get("id"):
+        return
+    resource = model.Resource.get(data_dict["id"])
+    stored = (resource.extras or {}) if resource is not None else {}
+    for name in missing:
+        if name in stored:
+            data_dict[name] = stored[name]
 
 
 @tk.chained_action

@@ -130,3 +130,23 @@ class TestStaleness:
         assert not wl.is_stale(age, 60)
         assert wl.is_stale(60.1, 60)
         assert wl.is_stale(None, 60)
+
+
+class TestResourceForm:
+    @pytest.mark.parametrize("submitted, expected", [
+        ([{"1": "250", "2": "", "3": " ", "4": "480"}], {"1": "250", "4": "480"}),
+        ([{"1": "", "2": "", "3": "", "4": ""}], None),
+        ('{"1": 250}', '{"1": 250}'),  # the API's JSON text passes unchanged
+        ({"1": 250}, {"1": 250}),
+    ])
+    def test_from_form(self, submitted, expected):
+        assert wl.from_form(submitted) == expected
+
+    @pytest.mark.parametrize("value, expected", [
+        ('{"1": 250, "3": 400.5}', {"1": "250", "2": "", "3": "400.5", "4": ""}),
+        (None, {"1": "", "2": "", "3": "", "4": ""}),
+        ([{"1": "400", "2": "300"}], {"1": "400", "2": "300", "3": "", "4": ""}),  # invalid: shown as typed
+        ("kaputt", {"1": "", "2": "", "3": "", "4": ""}),
+    ])
+    def test_form_inputs(self, value, expected):
+        assert wl.form_inputs(value) == expected

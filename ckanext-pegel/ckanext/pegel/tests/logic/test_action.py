@@ -200,3 +200,72 @@ class TestMeldestufenOnSave:
         assert wl.parse_warning_levels(call_action("resource_show", id=resource_id)["pegel_warning_levels"]) \
             == wl.parse_warning_levels(MELDESTUFEN)
         assert status()[key]["level"]["class"] == "meldestufe_2"
+
+
+class TestMeldestufenForm:
+    """The steward sets Meldestufen in the resource form of a series: four number inputs."""
+
+    @pytest.fixture
+    def steward(self, world):
+        editor = ckan_factories.User()
+        call_action("organization_member_create", {"user": world["sysadmin"]["name"]}, id=world["kusel"]["id"],
+                    username=editor["name"], role="editor")
+        return {**editor, "token": ckan_factories.APIToken(user=editor["name"])["token"]}
+
+    def edit(self, app, steward, resource, status=200, **levels):
+        form = {"url": resource["url"], "name": resource["name"], "save": "",
+                **{f"pegel_warning_levels__0__{level}": value for level, value in levels.items()}}
+        return app.post(f"/dataset/{resource['package_id']}/resource/{resource['id']}/edit", data=form,
+                        headers={"Authorization": steward["token"]}, status=status)
+
+    def test_form_shows_the_stored_levels(self, app, world, station, steward):
+        resource = call_action("resource_show", id=series.series_resource_id(
+            station("Pegel Kusel", world["kusel"], [(0, 330)], pegel_warning_levels=MELDESTUFEN)))
+
+        page = app.get(f"/dataset/{resource['package_id']}/resource/{resource['id']}/edit",
+                       headers={"Authorization": steward["token"]}).body
+
+        assert 'name="pegel_warning_levels__0__3" value="400"' in page
+        assert "Meldestufen" in page
+
+    def test_saved_levels_set_the_class_and_keep_the_series(self, app, world, station, steward):
+        key = station("Pegel Kusel", world["kusel"], [(0, 330)], pegel_characteristic_values=KOBLENZ_VALUES)
+        resource = call_action("resource_show", id=series.series_resource_id(key))
+
+        self.edit(app, steward, resource, **{"1": "250", "2": "320,5", "3": "", "4": ""})
+
+        saved = call_action("resource_show", id=resource["id"])
+        assert saved["pegel_warning_levels"] == '{"1": 250, "2": 320.5}'
+        assert (saved[series.STATION_FIELD], saved[series.SERIES_FIELD]) == (key, series.WATER_LEVEL)
+        assert saved[wl.CHARACTERISTIC_VALUES_FIELD] == KOBLENZ_VALUES
+        assert status()[key]["level"]["class"] == "meldestufe_2"
+
+    def test_blank_inputs_remove_the_levels(self, app, world, station, steward):
+        key = station("Pegel Kusel", world["kusel"], [(0, 330)], pegel_warning_levels=MELDESTUFEN,
+                      pegel_characteristic_values=KOBLENZ_VALUES)
+        resource = call_action("resource_show", id=series.series_resource_id(key))
+
+        self.edit(app, steward, resource, **{"1": "", "2": " ", "3": "", "4": ""})
+
+        assert not call_action("resource_show", id=resource["id"])["pegel_warning_levels"]
+        assert status()[key]["thresholds"]["kind"] == wl.CHARACTERISTIC_VALUES
+
+    def test_wrong_order_shows_a_german_error_and_keeps_the_input(self, app, world, station, steward):
+        key = station("Pegel Kusel", world["kusel"], [(0, 330)], pegel_warning_levels=MELDESTUFEN)
+        resource = call_action("resource_show", id=series.series_resource_id(key))
+
+        page = self.edit(app, steward, resource, **{"1": "400", "2": "300"}).body
+
+        assert "Die Meldestufen müssen von 1 bis 4 ansteigen" in page
+        assert 'name="pegel_warning_levels__0__1" value="400"' in page
+        assert call_action("resource_show", id=resource["id"])["pegel_warning_levels"] == MELDESTUFEN
+
+    def test_no_inputs_for_other_resources(self, app, world, steward):
+        dataset = factories.Dataset(owner_org=world["kusel"]["id"], user=world["sysadmin"])
+        resource = call_action("resource_create", {"user": world["sysadmin"]["name"]}, package_id=dataset["id"],
+                               url="http://example.org/messwerte.csv", name="Messwerte")
+
+        page = app.get(f"/dataset/{dataset['id']}/resource/{resource['id']}/edit",
+                       headers={"Authorization": steward["token"]}).body
+
+        assert "pegel_warning_levels" not in page
