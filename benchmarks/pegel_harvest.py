@@ -80,6 +80,8 @@ def parse_arguments(argv):
                         help="override a config option before CKAN starts (repeatable)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="profile the first run and print its N most expensive calls (to stderr)")
+    parser.add_argument("--profile-file", metavar="PATH",
+                        help="with --profile: also write the raw profile there (for pstats or snakeviz)")
     parser.add_argument("--keep-data", action="store_true", help="leave the harvested datasets and tables")
     parser.add_argument("--force", action="store_true", help="ignore pytest processes on the same stack")
     parser.add_argument("--json", action="store_true", help="print JSON instead of the text report")
@@ -100,7 +102,7 @@ def serve(directory):
     return server, f"http://127.0.0.1:{server.server_port}"
 
 
-def run_job(source_id, profile=0):
+def run_job(source_id, profile=0, profile_file=None):
     """One harvest job, timed; returns (seconds, job dict, objects with errors)."""
     import ckan.plugins as plugins
     import ckan.plugins.toolkit as tk
@@ -118,6 +120,8 @@ def run_job(source_id, profile=0):
     if profiler:
         profiler.disable()
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(profile)
+        if profile_file:
+            profiler.dump_stats(profile_file)
     job = tk.get_action("harvest_job_show")(dict(context), {"id": job["id"]})
     report = tk.get_action("harvest_job_report")(dict(context), {"id": job["id"]})
     errors = [error["message"] for error in report["gather_errors"]]
@@ -180,7 +184,7 @@ def measure(arguments, stations, stop_if_pytest_runs):
     runs = []
     try:
         progress(f"first run: {len(stations)} stations")
-        seconds, job, errors = run_job(source["id"], arguments.profile)
+        seconds, job, errors = run_job(source["id"], arguments.profile, arguments.profile_file)
         runs.append(_run("first", seconds, job, errors))
         stop_if_pytest_runs()
         expected = job["stats"]["added"]

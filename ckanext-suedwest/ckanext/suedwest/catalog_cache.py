@@ -21,6 +21,7 @@ is warm after every save, and ``ckan search-index rebuild`` warms it completely,
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -58,6 +59,12 @@ def prerender(index_dict: dict) -> None:
 
 class FragmentCachingSerializer(RDFSerializer):
     """ckanext-dcat's serializer, writing the datasets of a Turtle catalog page from cached fragments."""
+
+    def _load_profiles(self, profile_names):
+        # ckanext-dcat scans every installed distribution's entry points for each serializer (about 10 ms),
+        # and one is made per indexed dataset and per catalog page; the profiles installed do not change
+        # while the process runs.
+        return list(_profile_classes(tuple(profile_names), super()._load_profiles))
 
     def serialize_catalog(self, catalog_dict=None, dataset_dicts=None, _format="xml", pagination_info=None):
         if not cache_enabled(_format):
@@ -100,6 +107,22 @@ class FragmentCachingSerializer(RDFSerializer):
 
     def _key_prefix(self):
         """Profiles, site URL and bundle version: a change to any of them makes new keys."""
-        context = "|".join([tk.config.get("ckan.site_url"), version("ckanext-suedwest-bundle"),
+        context = "|".join([tk.config.get("ckan.site_url"), _bundle_version(),
                             *(profile.__module__ + "." + profile.__name__ for profile in self._profiles)])
         return f"suedwest:catalog-ttl:{hashlib.sha1(context.encode('utf-8')).hexdigest()[:12]}"
+
+
+_PROFILES: dict = {}
+
+
+def _profile_classes(names: tuple, load) -> tuple:
+    """The profile classes of ``names``, loaded by ``load`` on first use in this process."""
+    if names not in _PROFILES:
+        _PROFILES[names] = tuple(load(list(names)))
+    return _PROFILES[names]
+
+
+@functools.cache
+def _bundle_version() -> str:
+    # Read from the installed metadata once per process: an upgrade restarts CKAN.
+    return version("ckanext-suedwest-bundle")

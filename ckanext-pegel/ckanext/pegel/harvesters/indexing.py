@@ -1,4 +1,5 @@
-"""One Solr commit per batch of harvested datasets instead of one per dataset.
+"""Indexing of harvested datasets: one Solr commit per batch instead of one per dataset, and a new
+dataset indexed once instead of twice.
 
 With ``ckan.search.solr_commit = true`` (the platform's setting) CKAN commits the Solr index after every
 dataset it indexes; a commit costs a quarter of a second and more on a busy core, several times the rest of
@@ -8,6 +9,15 @@ index is committed when the job has no object left to import, or after ``MAX_PEN
 
 Harvest imports run in the single-threaded fetch consumer (or ``ckan harvester import``), so switching a
 process-wide setting for the duration of one action is safe there.
+
+CKAN 2.11 indexes a dataset created with resources twice in the same commit
+(``ckan/model/modification.py``): once as "new", and once more as "changed" because its new resources,
+tags and memberships name it as their related package (earlier CKAN versions left new packages out of that
+fan-out). Both index the very same state, read after the same flush. While the harvester writes a dataset,
+a ``before_commit`` listener that runs before CKAN's takes the objects that only relate to datasets created
+in the same commit out of that fan-out, so each new dataset is indexed once. It only does so while CKAN's
+search indexing is the sole observer of domain object changes (``IDomainObjectModification``,
+``IResourceUrlChange``): another observer would miss the notifications of those objects.
 """
 from __future__ import annotations
 
@@ -15,7 +25,11 @@ import logging
 import time
 from contextlib import contextmanager
 
+import sqlalchemy as sa
+
 import ckan.lib.search as search
+import ckan.model as model
+import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 
 log = logging.getLogger(__name__)
@@ -32,17 +46,19 @@ class DeferredCommits:
 
     @contextmanager
     def deferred(self):
-        """Index without committing inside the block (if the site commits at all)."""
-        if not tk.config.get(SETTING):
-            yield
-            return
-        tk.config[SETTING] = False
-        try:
-            yield
-        finally:
-            tk.config[SETTING] = True
-            self.pending += 1
-            self.since = self.since or time.monotonic()
+        """Index without committing inside the block (if the site commits at all), and a dataset created
+        in it only once."""
+        with new_datasets_indexed_once():
+            if not tk.config.get(SETTING):
+                yield
+                return
+            tk.config[SETTING] = False
+            try:
+                yield
+            finally:
+                tk.config[SETTING] = True
+                self.pending += 1
+                self.since = self.since or time.monotonic()
 
     def commit_if_due(self, job_done: bool) -> None:
         """Commit what is pending when the job is done or the batch is big or old enough."""
@@ -54,3 +70,45 @@ class DeferredCommits:
             except search.SearchIndexError:  # the next commit, of any dataset, makes them visible
                 log.exception("Solr commit after %d harvested datasets failed", self.pending)
             self.pending, self.since = 0, None
+
+
+_once = {"active": False, "listening": False}
+
+
+@contextmanager
+def new_datasets_indexed_once():
+    """Inside the block, a dataset created and committed is indexed once (see the module docstring)."""
+    if not _once["listening"]:
+        # insert=True: before CKAN's own before_commit listener, which notifies the observers
+        sa.event.listen(model.Session, "before_commit", _drop_redundant_reindex, insert=True)
+        _once["listening"] = True
+    previous, _once["active"] = _once["active"], True
+    try:
+        yield
+    finally:
+        _once["active"] = previous
+
+
+def _drop_redundant_reindex(session) -> None:
+    cache = getattr(session, "_object_cache", None)
+    if not _once["active"] or cache is None or not _search_is_sole_observer():
+        return
+    session.flush()  # what CKAN flushes next would escape the filter
+    new_packages = {obj for obj in cache["new"] if isinstance(obj, model.Package)}
+    if not new_packages:
+        return
+    for kind in ("new", "changed"):
+        cache[kind].difference_update([obj for obj in cache[kind] if _only_relates_to(obj, new_packages)])
+
+
+def _only_relates_to(obj, packages) -> bool:
+    if isinstance(obj, model.Package) or not hasattr(obj, "related_packages"):
+        return False
+    related = obj.related_packages()
+    return bool(related) and all(package in packages for package in related)
+
+
+def _search_is_sole_observer() -> bool:
+    observers = list(plugins.PluginImplementations(plugins.IDomainObjectModification))
+    return (len(observers) == 1 and isinstance(observers[0], search.SynchronousSearchPlugin)
+            and not list(plugins.PluginImplementations(plugins.IResourceUrlChange)))
