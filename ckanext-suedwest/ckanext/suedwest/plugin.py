@@ -8,6 +8,7 @@ from ckanext.suedwest import catalog_cache, harvest, licenses, search
 
 
 @tk.blanket.actions
+@tk.blanket.cli
 @tk.blanket.config_declarations
 @tk.blanket.helpers
 @tk.blanket.validators
