@@ -433,7 +433,7 @@ this.ckan.module('pegel-chart', function ($) {
         return value == null ? '\u2013' : module._number(value) + ' ' + unit;
       };
       var series = [
-        {value: function (u, value) {
+        {label: this._('Time'), value: function (u, value) {
           return value == null ? '\u2013' : module._time(value * 1000);
         }},
         {label: payload.aggregated ? this._('%(quantity)s (mean)', {quantity: this.quantity}) : this.quantity,

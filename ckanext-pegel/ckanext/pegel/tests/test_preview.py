@@ -173,7 +173,7 @@ class TestPage:
         assert section(page)["data-module-range"] == "7d"
         assert [row[1] for row in table_rows(page)] == ["260", "250"]
         assert "Wasserstand über die letzten 7 Tage" in text(page)
-        links = dict(re.findall(r'href="([^"]*)" data-pegel-range="(\w+)"', page))
+        links = dict(re.findall(r'href="([^"]*)" role="button" data-pegel-range="(\w+)"', page))
         assert {value: html.unescape(key).split("pegel_range=")[1] for key, value in links.items()} == {
             "24h": "24h", "7d": "7d", "30d": "30d"}
         assert re.search(r'data-pegel-range="7d"\s+aria-pressed="true"', page)
