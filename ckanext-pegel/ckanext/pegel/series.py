@@ -29,13 +29,86 @@ SERIES_PRIMARY_KEY = ["time"]
 
 
 def ensure_series_table(context: dict, resource_id: str) -> None:
-    """Create the DataStore table of a series resource if it does not exist yet (idempotent)."""
-    tk.get_action("datastore_create")(dict(context), {
-        "resource_id": resource_id,
-        "fields": SERIES_FIELDS,
-        "primary_key": SERIES_PRIMARY_KEY,
-        "force": True,
-    })
+    """Create the DataStore table of a series resource if it does not exist yet, without the full-text
+    indexes (``drop_fulltext_indexes``); idempotent.
+
+    An existing table of the series layout whose resource is flagged ``datastore_active`` is left to
+    ``drop_fulltext_indexes`` alone: ``datastore_create`` would first rebuild the dropped indexes over
+    every stored reading (``create_indexes`` runs on each call)."""
+    if _series_table_current(resource_id):
+        tk.check_access("datastore_create", dict(context), {"resource_id": resource_id})
+    else:
+        tk.get_action("datastore_create")(dict(context), {
+            "resource_id": resource_id,
+            "fields": SERIES_FIELDS,
+            "primary_key": SERIES_PRIMARY_KEY,
+            "force": True,
+        })
+    drop_fulltext_indexes(resource_id)
+
+
+def _series_table_current(resource_id: str) -> bool:
+    import sqlalchemy as sa
+
+    import ckan.model as model
+
+    resource = model.Resource.get(resource_id)
+    if resource is None or resource.state != "active" or not tk.asbool(resource.extras.get("datastore_active")):
+        return False
+    with _write_engine().connect() as connection:
+        columns = dict(connection.execute(sa.text(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = to_regclass(:table) AND attnum > 0 AND NOT attisdropped"),
+            {"table": _table_name(resource_id)}).fetchall())
+    return all(columns.get(f["id"]) == _PG_TYPES.get(f["type"], f["type"]) for f in SERIES_FIELDS)
+
+
+_PG_TYPES = {"timestamptz": "timestamp with time zone", "float8": "double precision"}
+# How long dropping an index may wait for the table (an ingest transaction holds it briefly).
+_LOCK_TIMEOUT_MS = 10_000
+
+
+def drop_fulltext_indexes(resource_id: str, engine=None) -> int:
+    """Drop the DataStore's full-text indexes of a series table; returns how many were dropped.
+
+    The DataStore puts a GiST index on ``_full_text`` and one on each text column (unit, quality,
+    source); nobody searches a series by those words, and maintaining them cost about 80 % of an
+    insert. The ``_full_text`` column and its trigger stay, so ``datastore_search`` with ``q`` still
+    finds rows (by scanning the table). Idempotent; a failure (e.g. the table locked for longer than
+    ``_LOCK_TIMEOUT_MS``) is logged and leaves the indexes for the next call, it never fails the caller.
+    """
+    import logging
+
+    import sqlalchemy as sa
+
+    try:
+        with (engine or _write_engine()).begin() as connection:
+            connection.execute(sa.text(f"SET LOCAL lock_timeout = {_LOCK_TIMEOUT_MS}"))
+            names = connection.execute(sa.text(
+                "SELECT index.relname FROM pg_index AS x "
+                "JOIN pg_class AS index ON index.oid = x.indexrelid "
+                "JOIN pg_am AS method ON method.oid = index.relam "
+                "WHERE x.indrelid = to_regclass(:table) AND method.amname IN ('gist', 'gin') "
+                "AND (pg_get_indexdef(x.indexrelid) LIKE '%to_tsvector(%' "
+                "OR pg_get_indexdef(x.indexrelid) LIKE '%\\_full\\_text%')"),
+                {"table": _table_name(resource_id)}).scalars().all()
+            for name in names:
+                connection.execute(sa.text(f'DROP INDEX IF EXISTS public."{name}"'))
+    except sa.exc.DBAPIError as error:
+        logging.getLogger(__name__).warning("series %s: full-text indexes not dropped: %s", resource_id,
+                                            str(getattr(error, "orig", error)).strip().splitlines()[0])
+        return 0
+    return len(names)
+
+
+def _table_name(resource_id: str) -> str:
+    return 'public."' + resource_id.replace('"', '""') + '"'
+
+
+def _write_engine():
+    from ckanext.datastore.backend.postgres import get_write_engine
+
+    return get_write_engine()
 
 
 def series_resource_id(station: str, series: str = WATER_LEVEL) -> str | None:
