@@ -14,6 +14,11 @@ ckan.module("pegel-dashboard", function ($) {
   var DEFAULT_CENTER = [49.75, 7.2];
   var DEFAULT_ZOOM = 7;
 
+  // ckan.module parses each data-module-* attribute as JSON and turns an empty one into `true`.
+  function text(value) {
+    return typeof value === "string" || typeof value === "number" ? String(value) : "";
+  }
+
   return {
     options: {
       stations: [],
@@ -29,7 +34,8 @@ ckan.module("pegel-dashboard", function ($) {
 
     initialize: function () {
       $.proxyAll(this, /_on/);
-      this.organization = String(this.options.organization || "");
+      this.organization = text(this.options.organization);
+      this.tileUrl = text(this.options.tileUrl);
       this.language = document.documentElement.lang || "de";
       this.timeFormat = new Intl.DateTimeFormat(this.language, {
         timeZone: "Europe/Berlin", day: "2-digit", month: "2-digit", year: "numeric",
@@ -72,11 +78,11 @@ ckan.module("pegel-dashboard", function ($) {
       if (!container || typeof L === "undefined") {
         return;
       }
-      this.map = L.map(container, {scrollWheelZoom: false, attributionControl: Boolean(this.options.tileUrl)});
-      if (this.options.tileUrl) {
+      this.map = L.map(container, {scrollWheelZoom: false, zoomControl: false, attributionControl: Boolean(this.tileUrl)});
+      L.control.zoom({zoomInTitle: this._("Zoom in"), zoomOutTitle: this._("Zoom out")}).addTo(this.map);
+      if (this.tileUrl) {
         // Only a tile server the operator configured: without one no request leaves our host.
-        L.tileLayer(this.options.tileUrl, {attribution: this.options.attribution || "", maxZoom: 18})
-          .addTo(this.map);
+        L.tileLayer(this.tileUrl, {attribution: text(this.options.attribution), maxZoom: 18}).addTo(this.map);
         this.map.attributionControl.setPrefix(false);
       }
       this.markers = L.featureGroup().addTo(this.map);
@@ -105,10 +111,10 @@ ckan.module("pegel-dashboard", function ($) {
     },
 
     _onFilter: function () {
-      this.organization = String(this.select.val() || "");
+      this.organization = text(this.select.val());
       this.$(".pegel-notice").remove();
-      if (window.history && window.history.replaceState && this.options.dashboardUrl) {
-        var url = this.options.dashboardUrl +
+      if (window.history && window.history.replaceState && text(this.options.dashboardUrl)) {
+        var url = text(this.options.dashboardUrl) +
           (this.organization ? "?kommune=" + encodeURIComponent(this.organization) : "");
         window.history.replaceState(null, "", url);
       }
@@ -122,8 +128,8 @@ ckan.module("pegel-dashboard", function ($) {
       }
       window.clearTimeout(this.timer);
       var query = this.organization ? "?organization=" + encodeURIComponent(this.organization) : "";
-      this.element.attr("aria-busy", "true");
-      this.request = $.ajax({url: this.options.apiUrl + query, dataType: "json", cache: false});
+      this.el.attr("aria-busy", "true");
+      this.request = $.ajax({url: text(this.options.apiUrl) + query, dataType: "json", cache: false});
       this.request
         .done(function (response) {
           var stations = response && response.result && response.result.stations;
@@ -135,7 +141,7 @@ ckan.module("pegel-dashboard", function ($) {
           module._drawList(stations);
           module.status.removeClass("pegel-error")
             .text(module._("Updated at %(time)s", {time: module.timeFormat.format(new Date())}));
-          module.element.attr("data-updated", new Date().toISOString());
+          module.el.attr("data-updated", new Date().toISOString());
         })
         .fail(function (xhr, textStatus) {
           if (textStatus !== "abort") {
@@ -144,7 +150,7 @@ ckan.module("pegel-dashboard", function ($) {
         })
         .always(function () {
           module.request = null;
-          module.element.removeAttr("aria-busy");
+          module.el.removeAttr("aria-busy");
           module._schedule();
         });
     },
@@ -193,7 +199,7 @@ ckan.module("pegel-dashboard", function ($) {
     },
 
     _datasetUrl: function (station) {
-      return this.options.datasetUrl.replace("__NAME__", encodeURIComponent(station.dataset.name));
+      return text(this.options.datasetUrl).replace("__NAME__", encodeURIComponent(station.dataset.name));
     },
 
     _value: function (latest) {
@@ -279,7 +285,7 @@ ckan.module("pegel-dashboard", function ($) {
           name.append(" ", $("<span class='badge bg-secondary'>").text(module._("Private")));
         }
         row.append(name);
-        if (!module.options.compact) {
+        if (module.options.compact !== true) {
           row.append($("<td class='pegel-organization'>").text(
             (station.organization && (station.organization.title || station.organization.name)) || ""));
         }
