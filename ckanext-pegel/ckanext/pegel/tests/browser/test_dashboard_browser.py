@@ -175,3 +175,37 @@ def test_filter_works_without_javascript(ckan_server, stations, browser_page):
         assert urlsplit(page.url).query == "kommune=landkreis-mayen-koblenz"
     finally:
         context.close()
+
+
+def test_the_dashboard_polls_but_not_in_a_hidden_tab(ckan_server, stations, browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page.page
+    page.clock.install()  # the page's timers run on a clock the test can move forward
+    page.goto(f"{ckan_server}/pegel")
+    expect(page.locator("path.pegel-marker")).to_have_count(4)
+
+    def polls():
+        return len([url for url in browser_page.requests if "/api/3/action/pegel_status" in url])
+
+    assert polls() == 0  # the first stations come with the page
+    page.clock.fast_forward("01:01")  # ckanext.pegel.dashboard_refresh_seconds: 60 by default
+    expect(page.locator(".pegel-update-status")).to_contain_text("Stand:")
+    assert polls() == 1
+
+    set_hidden(page, True)
+    page.clock.fast_forward("05:00")
+    page.wait_for_timeout(1000)  # real time for a request the page would have sent
+    assert polls() == 1
+
+    with page.expect_response(lambda response: "/api/3/action/pegel_status" in response.url):
+        set_hidden(page, False)  # back in the tab: at once
+    assert polls() == 2
+
+
+def set_hidden(page, hidden):
+    """What the browser does when the visitor switches tabs: document.hidden changes, visibilitychange fires."""
+    page.evaluate("""(hidden) => {
+        Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
+        document.dispatchEvent(new Event('visibilitychange'));
+    }""", hidden)
