@@ -184,7 +184,9 @@ def full(org):
              "description": "Ein Wert je Pegel und Viertelstunde.", "format": "CSV",
              "license": LICENSES + "cc-by/4.0", "license_attribution_by_text": "Kreisverwaltung Kusel",
              "download_url": "https://daten.landkreis-kusel.de/pegel/lauter-2026.csv", "mimetype": "text/csv",
-             "issued": "2026-01-01", "modified": "2026-01-02"},
+             "issued": "2026-01-01", "modified": "2026-01-02",
+             # ckanext-pegel's Meldestufen (not in the RDF): must not disturb the DCAT output
+             "pegel_warning_levels": '{"1": 250, "2": 320, "3": 400, "4": 480}'},
             {"url": "https://daten.landkreis-kusel.de/api/pegel", "name": "Programmierschnittstelle", "format": "API"},
         ],
     }
