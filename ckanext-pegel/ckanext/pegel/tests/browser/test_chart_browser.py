@@ -190,3 +190,31 @@ def set_hidden(page, hidden):
         Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
         document.dispatchEvent(new Event('visibilitychange'));
     }""", hidden)
+
+
+def test_without_javascript_the_table_and_the_range_links_work(ckan_server, stations, browser_page):
+    from playwright.sync_api import expect
+
+    browser = browser_page.page.context.browser
+    context = browser.new_context(java_script_enabled=False, locale="de-DE")
+    context.on("request", lambda request: browser_page.requests.append(request.url))
+    try:
+        page = context.new_page()
+        page.goto(resource_url(ckan_server, stations["current"]))
+
+        table = page.locator(".pegel-chart__table")
+        expect(table).to_be_visible()
+        expect(table.locator("tbody tr")).to_have_count(96)
+        expect(table.locator("tbody tr").first.locator("td")).to_have_text("335")
+        expect(page.locator(".pegel-chart__table-toggle")).to_be_hidden()
+        expect(page.locator(".pegel-chart__current")).to_contain_text("Aktueller Wasserstand: 335 cm")
+
+        page.get_by_role("button", name="7 Tage").click()
+        expect(table.locator("caption")).to_have_text("Wasserstand über die letzten 7 Tage")
+        expect(table.locator("tbody tr")).to_have_count(192)
+        assert "pegel_range=7d" in page.url
+    finally:
+        context.close()
+    outside = [url for url in browser_page.requests
+               if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).hostname != "127.0.0.1"]
+    assert outside == [], f"requests leaving 127.0.0.1: {outside}"
