@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+import msgspec
+
 # A reading more than this far in the future is a device clock or a forged message, not a measurement.
 MAX_FUTURE = dt.timedelta(minutes=10)
 # Nothing before the first electronic gauges; also keeps year-1 dates out of PostgreSQL arithmetic.
@@ -35,7 +37,23 @@ class Uplink:
 
 def decode_json(payload: bytes) -> dict:
     """The payload as a JSON object; rejects non-UTF-8, invalid JSON, NaN/Infinity and anything that is
-    not an object. Hostile nesting ends in the parser's RecursionError, caught like any invalid JSON."""
+    not an object. Hostile nesting ends in the parser's RecursionError, caught like any invalid JSON.
+
+    msgspec parses valid JSON in a third of the time of the standard library, with the same result; what
+    it refuses (also NaN, 1e400 or lone surrogates, which the standard parser reads) is parsed again by
+    the standard library, so a bad payload gets the same dead-letter reason, and odd values the same
+    treatment, as before."""
+    try:
+        document = _FAST_DECODER.decode(payload)
+    except (msgspec.MsgspecError, RecursionError):
+        return _decode_json_slowly(payload)
+    return document if isinstance(document, dict) else _decode_json_slowly(payload)
+
+
+_FAST_DECODER = msgspec.json.Decoder()
+
+
+def _decode_json_slowly(payload: bytes) -> dict:
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
@@ -152,6 +170,54 @@ def plain_json(topic: str, document: Mapping) -> Uplink:
     return Uplink(_text(document.get("device"), "device"), parse_time(document.get("time"), "time"), document)
 
 
+# The network servers' uplinks carry about 1.5 KB of radio metadata the ingest never reads: these
+# layouts make msgspec skip it while parsing. Absent and null fields are both None, which the adapters
+# treat alike; a field of another JSON type fails the layout and the payload takes the general path
+# (decode_json), so a bad uplink gets the same reason either way.
+class _TtnIds(msgspec.Struct):
+    device_id: Any = None
+
+
+class _TtnUplinkMessage(msgspec.Struct):
+    decoded_payload: Any = None
+    received_at: Any = None
+
+
+class _TtnUplink(msgspec.Struct):
+    end_device_ids: _TtnIds | None = None
+    uplink_message: _TtnUplinkMessage | None = None
+    received_at: Any = None
+
+
+class _ChirpstackInfo(msgspec.Struct):
+    devEui: Any = None
+
+
+class _ChirpstackUplink(msgspec.Struct):
+    deviceInfo: _ChirpstackInfo | None = None
+    object: Any = None
+    time: Any = None
+
+
+def _ttn_document(uplink: _TtnUplink) -> dict:
+    ids, message = uplink.end_device_ids, uplink.uplink_message
+    return {"end_device_ids": ids and {"device_id": ids.device_id},
+            "uplink_message": message and {"decoded_payload": message.decoded_payload,
+                                           "received_at": message.received_at},
+            "received_at": uplink.received_at}
+
+
+def _chirpstack_document(uplink: _ChirpstackUplink) -> dict:
+    info = uplink.deviceInfo
+    return {"deviceInfo": info and {"devEui": info.devEui}, "object": uplink.object, "time": uplink.time}
+
+
+_LAYOUTS = {
+    "ttn_v3": (msgspec.json.Decoder(_TtnUplink), _ttn_document),
+    "chirpstack_v4": (msgspec.json.Decoder(_ChirpstackUplink), _chirpstack_document),
+}
+
+
 Adapter = Callable[[str, Mapping], Uplink]
 ADAPTERS: dict[str, Adapter] = {
     "ttn_v3": ttn_v3,
@@ -167,4 +233,11 @@ CASE_INSENSITIVE_KEYS = frozenset({"chirpstack_v4"})
 
 def read(adapter: str, topic: str, payload: bytes) -> Uplink:
     """Decode ``payload`` with the named adapter."""
-    return ADAPTERS[adapter](topic, decode_json(payload))
+    layout = _LAYOUTS.get(adapter)
+    document = None
+    if layout:
+        try:
+            document = layout[1](layout[0].decode(payload))
+        except (msgspec.MsgspecError, RecursionError):
+            pass
+    return ADAPTERS[adapter](topic, document if document is not None else decode_json(payload))

@@ -100,3 +100,43 @@ def test_every_sample_message_is_read_by_its_adapter(sensor_fixtures_dir):
             assert read(adapter, sample["topic"], sample["payload"]).time.tzinfo == UTC
             read_count += 1
     assert read_count == 11
+
+
+# msgspec reads only the fields an adapter needs (see adapters._LAYOUTS); the results and the reasons must
+# be those of the standard library's parser.
+
+TTN_DEVICE = b'"end_device_ids": {"device_id": "x"}'
+TTN_UPLINK = b'"uplink_message": {"decoded_payload": {"Distance": 1}, "received_at": "2026-01-14T06:00:00Z", '
+
+
+@pytest.mark.parametrize("adapter, payload, reason", [
+    ("ttn_v3", b"{" + TTN_DEVICE + b", " + TTN_UPLINK + b'"rx_metadata": [{"rssi": NaN}]}}', "contains NaN"),
+    ("ttn_v3", b"{" + TTN_DEVICE + b", " + TTN_UPLINK + b'"rx_metadata": [{"rssi": }]}}', "not valid JSON"),
+    ("ttn_v3", b'{"end_device_ids": 5, ' + TTN_UPLINK + b'"f_cnt": 1}}', "end_device_ids missing"),
+    ("ttn_v3", b'{"end_device_ids": {"device_id": 7}, ' + TTN_UPLINK + b'"f_cnt": 1}}', "device_id missing"),
+    ("ttn_v3", b"{" + TTN_DEVICE + b', "uplink_message": "up"}', "uplink_message missing"),
+    ("ttn_v3", b"{" + TTN_DEVICE + b', "uplink_message": {"decoded_payload": [1]}}', "no decoded_payload"),
+    ("ttn_v3", b"[{" + TTN_DEVICE + b"}]", "JSON list, not an object"),
+    ("chirpstack_v4", b'{"deviceInfo": [], "object": {}, "time": "2026-01-14T06:00:00Z"}', "deviceInfo missing"),
+    ("chirpstack_v4", b'{"deviceInfo": {"devEui": "AB"}, "object": 3, "time": "2026-01-14T06:00:00Z"}',
+     "no decoded object"),
+    ("chirpstack_v4", b'{"deviceInfo": {"devEui": "AB"}, "object": {}, "time": "2026-01-14T06:00:00Z", '
+                      b'"rxInfo": [{"rssi": -Infinity}]}', "contains -Infinity"),
+])
+def test_the_fields_an_adapter_skips_are_still_checked_and_wrong_types_keep_their_reason(adapter, payload, reason):
+    with pytest.raises(InvalidPayload, match=reason):
+        adapters.read(adapter, "some/topic", payload)
+
+
+def test_the_fast_reading_gives_what_the_standard_parser_gives(sensor_fixtures_dir):
+    compared = 0
+    for adapter in ("ttn_v3", "chirpstack_v4", "sensorthings"):
+        for path in sorted((sensor_fixtures_dir / adapter).glob("*.json")):
+            sample = json.loads(path.read_text())
+            if "topic" not in sample or sample.get("direction"):
+                continue
+            payload = json.dumps(sample["payload"]).encode()
+            expected = adapters.ADAPTERS[adapter](sample["topic"], json.loads(payload))
+            assert adapters.read(adapter, sample["topic"], payload) == expected
+            compared += 1
+    assert compared == 11
