@@ -93,7 +93,8 @@ class Decoder:
 
 class Resolver:
     """Finds (and if needed creates) the series table of a device; remembers the answer, and retries a
-    missing station or resource after ``retry_seconds`` (it may be harvested or created meanwhile)."""
+    missing station or resource after ``retry_seconds`` (it may be harvested or created meanwhile).
+    A table found is stripped of its full-text indexes (``series.drop_fulltext_indexes``)."""
 
     def __init__(self, engine: sa.engine.Engine, retry_seconds: float = 60,
                  lookup: Callable[[str], str | None] = series.series_resource_id):
@@ -120,6 +121,10 @@ class Resolver:
         if resource_id is None:
             return None, f"no series resource for station {device.station!r}"
         if store.table_exists(self.engine, resource_id):
+            # Tables created before series tables lost their full-text indexes are slimmed here, once
+            # per worker start (a no-op for the others).
+            if series.drop_fulltext_indexes(resource_id, self.engine):
+                log.info("dropped the full-text indexes of the series table of resource %s", resource_id)
             return resource_id, None
         try:
             site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
@@ -144,6 +149,7 @@ def write(engine: sa.engine.Engine, messages: Iterable[Message], resolver: Resol
     and one for the dead letters. Raises ``store.StoreUnavailable`` when the database is down (nothing
     is committed then)."""
     groups: dict[str, list[Message]] = {}
+    rows: dict[str, list[tuple]] = {}  # the checked rows of each group
     letters: list[deadletter.DeadLetter] = []
     outcome = Outcome()
     try:
@@ -152,7 +158,8 @@ def write(engine: sa.engine.Engine, messages: Iterable[Message], resolver: Resol
                 letters.append(message.dead_letter())
                 continue
             try:
-                store.normalise_row(message.row)  # a row the statement would refuse must not block the batch
+                # Checked here, so that a row the statement would refuse does not block the batch.
+                row = store.normalise_row(message.row)
             except ValueError as error:
                 letters.append(message.dead_letter(f"invalid reading: {error}"))
                 continue
@@ -161,8 +168,9 @@ def write(engine: sa.engine.Engine, messages: Iterable[Message], resolver: Resol
                 letters.append(message.dead_letter(reason))
             else:
                 groups.setdefault(resource_id, []).append(message)
+                rows.setdefault(resource_id, []).append(row)
         with store.transaction(engine) as connection:
-            result = store.write_batches(connection, {rid: [m.row for m in group] for rid, group in groups.items()})
+            result = store.write_batches(connection, rows)
             for resource_id, reason in result.failed.items():
                 resolver.forget(resource_id)
                 letters.extend(m.dead_letter(f"series {resource_id}: {reason}") for m in groups[resource_id])

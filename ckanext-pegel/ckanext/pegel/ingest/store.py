@@ -7,7 +7,8 @@ write engine: the stock ``datastore_upsert`` runs one statement per record (meth
 the first duplicate (method "insert"), and a reading delivered twice must be stored once.
 
 Rows are dicts with the ids of ``series.SERIES_FIELDS``: ``time`` (timezone-aware datetime), ``value``
-(finite number), ``unit``, ``quality`` and ``source`` (strings).
+(finite number), ``unit``, ``quality`` and ``source`` (strings), or the tuples ``normalise_row`` made of
+them (a caller that checked its rows already need not have them checked twice).
 """
 from __future__ import annotations
 
@@ -96,7 +97,7 @@ def insert_rows(connection: sa.engine.Connection, resource_id: str, rows: Iterab
     """Insert readings into the series table of ``resource_id`` with one statement; readings whose time
     is already stored (or repeated within ``rows``) are skipped. Runs in the caller's transaction.
     Returns the number of new rows."""
-    values = [normalise_row(row) for row in rows]
+    values = [row if isinstance(row, tuple) else normalise_row(row) for row in rows]
     if not values:
         return 0
     # Each column travels as ONE array literal ('{...}'): psycopg2 would expand a Python list into an
