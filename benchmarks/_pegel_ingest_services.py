@@ -99,12 +99,14 @@ def load_ckan(config_path):
 
 
 class SeriesTables:
-    """Series tables created by the DataStore backend under fresh resource ids (no CKAN resource)."""
+    """Series tables created by the DataStore backend under fresh resource ids (no CKAN resource), then
+    stripped of their full-text indexes as ``series.ensure_series_table`` does, unless
+    ``fulltext_indexes`` (the DataStore's defaults, as series tables had them before)."""
 
-    def __init__(self, count):
+    def __init__(self, count, fulltext_indexes=False):
         from ckanext.datastore.backend import DatastoreBackend
         from ckanext.datastore.backend.postgres import get_read_engine, get_write_engine
-        from ckanext.pegel.series import SERIES_FIELDS, SERIES_PRIMARY_KEY
+        from ckanext.pegel.series import SERIES_FIELDS, SERIES_PRIMARY_KEY, drop_fulltext_indexes
 
         self.backend = DatastoreBackend.get_active_backend()
         self.write_engine, self.read_engine = get_write_engine(), get_read_engine()
@@ -115,6 +117,8 @@ class SeriesTables:
         for resource_id in self.ids:
             self.backend.create({}, {"resource_id": resource_id, "fields": SERIES_FIELDS,
                                      "primary_key": SERIES_PRIMARY_KEY, "records": []}, {})
+            if not fulltext_indexes:
+                drop_fulltext_indexes(resource_id, self.write_engine)
 
     def count(self):
         import sqlalchemy as sa

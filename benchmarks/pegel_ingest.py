@@ -25,8 +25,9 @@ Everything is real: a Mosquitto of its own on a free port (the project's ``confi
 ``max_queued_messages 0``, so that the backlog phase is not cut at the default 1,000 queued messages), the
 worker as a ``ckan -c <ini> pegel ingest`` process (the test configuration plus the benchmark's sensors
 file; ``CKAN_*`` environment overrides apply), and the DataStore database. The series tables are created
-with the DataStore backend exactly as ``datastore_create`` would (table, full-text trigger, primary key on
-``time``) under fresh resource ids, and dropped at the end; the CKAN database is not touched. The script
+with the DataStore backend exactly as ``ensure_series_table`` does (``datastore_create``: table, full-text
+trigger, primary key on ``time``; then its full-text indexes dropped, unless ``--fulltext-indexes``) under
+fresh resource ids, and dropped at the end; the CKAN database is not touched. The script
 refuses to run when the DataStore database's name does not contain ``test``.
 
 Usage (from the repository root, services up)::
@@ -34,7 +35,8 @@ Usage (from the repository root, services up)::
     .venv/bin/python benchmarks/pegel_ingest.py
     .venv/bin/python benchmarks/pegel_ingest.py --count 20000 --seconds 10 --format json
     .venv/bin/python benchmarks/pegel_ingest.py --set ckanext.pegel.ingest_batch_size=5000 --json
-    .venv/bin/python benchmarks/pegel_ingest.py --fts-index-field-types tsvector --workers 2
+    .venv/bin/python benchmarks/pegel_ingest.py --fulltext-indexes     # series tables as before (comparison)
+    .venv/bin/python benchmarks/pegel_ingest.py --workers 2
 
 Exit status 0 when it measured (whether or not the targets are met), 2 when it could not run.
 """
@@ -212,9 +214,12 @@ def main(argv=None):
     parser.add_argument("--rate", type=int, default=1000, help="readings/s of the latency phase")
     parser.add_argument("--seconds", type=int, default=30, help="duration of the latency phase")
     parser.add_argument("--poll-ms", type=int, default=5)
+    parser.add_argument("--fulltext-indexes", action="store_true",
+                        help="keep the DataStore's full-text indexes on the series tables (as before they were "
+                             "dropped), for comparison")
     parser.add_argument("--fts-index-field-types", default=None, metavar="TYPES",
-                        help="ckan.datastore.default_fts_index_field_types while the series tables are created "
-                             "(default: as configured, CKAN's default 'text tsvector')")
+                        help="with --fulltext-indexes: ckan.datastore.default_fts_index_field_types while the "
+                             "series tables are created (default: as configured, CKAN's default 'text tsvector')")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="worker config option (repeatable)")
     parser.add_argument("--json", action="store_true")
@@ -237,9 +242,10 @@ def run(args):
     if args.fts_index_field_types is not None:
         config["ckan.datastore.default_fts_index_field_types"] = args.fts_index_field_types.split()
     fts_types = " ".join(config.get("ckan.datastore.default_fts_index_field_types") or [])
+    fulltext = f"_full_text and columns of type {fts_types}" if fts_types else "_full_text only"
     load_before = os.getloadavg()[0]
     workload = Workload(args.format, args.stations)
-    tables = SeriesTables(args.stations)
+    tables = SeriesTables(args.stations, fulltext_indexes=args.fulltext_indexes)
     work = Path(tempfile.mkdtemp(prefix="pegel-ingest-bench-"))
     broker, workers = None, []
     try:
@@ -294,8 +300,8 @@ def run(args):
         return {"format": args.format, "stations": args.stations, "workers": args.workers, "options": {k: str(v) for k, v in options.items()
                                                                                if k.startswith("ckanext.pegel.ingest")},
                 "latency": latency, "live": live, "backlog": backlog, "published": n, "rows": tables.count(),
-                "fts_index_field_types": fts_types, "load_average": [load_before, os.getloadavg()[0]],
-                "cpus": os.cpu_count()}
+                "fulltext_indexes": fulltext if args.fulltext_indexes else "none",
+                "load_average": [load_before, os.getloadavg()[0]], "cpus": os.cpu_count()}
     finally:
         for worker in workers:
             worker.stop()
@@ -309,7 +315,7 @@ def report(r):
     lines = [
         f"MQTT ingest benchmark: {r['format']} payloads, {r['stations']} stations, {r['workers']} worker(s)"
         + (f", {r['options']}" if r["options"] else ""),
-        f"series tables with full-text indexes on: _full_text{' and columns of type ' + r['fts_index_field_types'] if r['fts_index_field_types'] else ' only'}",
+        f"series tables with full-text indexes on: {r['fulltext_indexes']}",
         f"load average {r['load_average'][0]:.1f} before, {r['load_average'][1]:.1f} after, {r['cpus']} CPUs"
         " (publisher, broker, worker and PostgreSQL share them)",
         "",
