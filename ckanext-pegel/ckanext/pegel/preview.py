@@ -12,12 +12,14 @@ chart agrees with the map of the dashboard.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zoneinfo
 from typing import Any
 from urllib.parse import urlencode
 
 import babel.dates
 import babel.numbers
+import flask
 
 import ckan.plugins.toolkit as tk
 
@@ -38,10 +40,7 @@ TREND_ARROWS = {"rising": "\u2197", "falling": "\u2198", "steady": "\u2192"}
 
 def info() -> dict:
     """The view plugin's description for CKAN (``IResourceView.info``)."""
-    # The default title is stored with the view when the harvester or the ingest creates it, outside any
-    # request: translate it in the site's language then, not in English.
-    with messages.site_locale():
-        title, default_title = tk._("Water level chart"), tk._("Water level")
+    title, default_title = _titles() if flask.has_request_context() else _titles_in_site_locale()
     return {
         "name": "pegel_view",
         "title": title,
@@ -55,6 +54,19 @@ def info() -> dict:
         "default_description": "",
         "preview_enabled": False,
     }
+
+
+def _titles() -> tuple[str, str]:
+    return tk._("Water level chart"), tk._("Water level")
+
+
+@functools.lru_cache(maxsize=1)
+def _titles_in_site_locale() -> tuple[str, str]:
+    """The titles when the harvester or the ingest creates a view, outside any request: the default title is
+    stored with the view, so it must be in the site's language, not in English. Once per process: CKAN calls
+    info() several times per resource, and the site's language does not change while it runs."""
+    with messages.site_locale():
+        return _titles()
 
 
 def can_view(data_dict: dict) -> bool:
