@@ -28,9 +28,9 @@ LOCAL_ZONE = ZoneInfo("Europe/Berlin")
 # Legend order: the Meldestufen of the municipalities, then PEGELONLINE's MNW/MHW classes.
 LEGEND_CLASSES = ("meldestufe_4", "meldestufe_3", "meldestufe_2", "meldestufe_1", wl.BELOW_1,
                   wl.HIGH, wl.NORMAL, wl.LOW, wl.UNKNOWN)
-# The fields of a pegel_status entry the map script reads (keeps the page small with hundreds of stations).
-MAP_FIELDS = ("station", "dataset", "organization", "coordinates", "latest", "trend", "trend_label", "level",
-              "age_minutes", "stale", "water")
+# What the map and list script reads of a pegel_status entry (the page stays small with hundreds of stations).
+MAP_FIELDS = ("station", "coordinates", "latest", "trend", "trend_label", "age_minutes", "stale", "private", "water")
+MAP_NESTED = {"dataset": ("name", "title"), "organization": ("name", "title"), "level": ("class", "label")}
 
 
 def visitor_context() -> dict:
@@ -97,7 +97,13 @@ def tenant_widgets(tenant: dict) -> list[dict]:
 
 def map_entries(entries: list[dict]) -> list[dict]:
     """The part of each ``pegel_status`` entry that the map and list script needs."""
-    return [{key: entry.get(key) for key in MAP_FIELDS} for entry in entries]
+    trimmed = []
+    for entry in entries:
+        item = {key: entry.get(key) for key in MAP_FIELDS}
+        for key, fields in MAP_NESTED.items():
+            item[key] = {field: (entry.get(key) or {}).get(field) for field in fields}
+        trimmed.append(item)
+    return trimmed
 
 
 def legend() -> list[dict]:

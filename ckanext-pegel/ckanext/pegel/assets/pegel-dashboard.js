@@ -2,8 +2,8 @@
  * the warning class the server computed (pegel_status level.class, palette in pegel-dashboard.css), and the list
  * of stations, refreshed by polling pegel_status (paused while the page is hidden).
  *
- * The server renders the first list and passes the stations as `data-module-stations`, so nothing is fetched
- * on load. The filter select (dashboard only) reloads the stations of one municipality without leaving the page
+ * The server renders the first list and passes the stations as JSON (script.pegel-stations-data), so nothing
+ * is fetched on load. The filter select (dashboard only) reloads the stations of one municipality without leaving the page
  * and keeps `?kommune=<name>` in the address, as the form does without JavaScript.
  */
 ckan.module("pegel-dashboard", function ($) {
@@ -21,7 +21,6 @@ ckan.module("pegel-dashboard", function ($) {
 
   return {
     options: {
-      stations: [],
       organization: "",
       apiUrl: "",
       datasetUrl: "",
@@ -50,7 +49,7 @@ ckan.module("pegel-dashboard", function ($) {
       this.request = null;
 
       this._createMap();
-      this._drawMarkers(this.options.stations || [], true);
+      this._drawMarkers(this._initialStations(), true);
 
       this.select.on("change", this._onFilter);
       this.$(".pegel-filter-submit").addClass("d-none");
@@ -69,6 +68,15 @@ ckan.module("pegel-dashboard", function ($) {
       if (this.map) {
         this.map.remove();
         this.map = null;
+      }
+    },
+
+    _initialStations: function () {
+      try {
+        var stations = JSON.parse(this.$(".pegel-stations-data").text() || "[]");
+        return $.isArray(stations) ? stations : [];
+      } catch (error) {
+        return [];
       }
     },
 

@@ -1,6 +1,5 @@
 """The Pegel dashboard /pegel and the widget on a municipality's page, rendered by the server on real services
 (station datasets in PostgreSQL and Solr, readings in the DataStore written by the ingest store)."""
-import html
 import json
 import re
 
@@ -53,8 +52,9 @@ def rows(body):
 
 
 def map_stations(body):
-    match = re.search(r'data-module-stations="([^"]*)"', body)
-    return json.loads(html.unescape(match.group(1)))
+    """The stations the map script starts with (JSON in a script element)."""
+    match = re.search(r'<script type="application/json" class="pegel-stations-data">(.*?)</script>', body, re.S)
+    return json.loads(match.group(1))
 
 
 def get(app, url, user=None, **kwargs):
@@ -81,6 +81,7 @@ class TestDashboard:
         assert "Pegel Betriebshof" not in body
 
     def test_map_gets_the_stations_with_their_level(self, app, world):
+        tricky = create_station(world["sysadmin"], world["trier"], "Pegel </script><b>Saar</b>", [(0, 100)])
         body = get(app, "/pegel", status=200).body
         stations = {s["station"]: s for s in map_stations(body)}
 
@@ -88,6 +89,8 @@ class TestDashboard:
         assert kuselbach["coordinates"] == [7.3984, 49.5393]
         assert kuselbach["level"]["class"] == "meldestufe_2"
         assert stations[world["stations"]["glan"]]["coordinates"] is None
+        assert stations[tricky["pegel_station"]]["dataset"]["title"] == "Pegel </script><b>Saar</b>"
+        assert "<b>Saar</b>" not in body
         assert 'data-module="pegel-dashboard"' in body
         assert 'data-module-api-url="/api/3/action/pegel_status"' in body
         assert 'data-module-tile-url=""' in body
