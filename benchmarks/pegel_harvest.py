@@ -75,6 +75,8 @@ def parse_arguments(argv):
     parser.add_argument("--stations", type=int, default=None, help="harvest only the first N stations (default: all)")
     parser.add_argument("--reruns", type=int, default=3, help="unchanged re-runs (median reported)")
     parser.add_argument("--changed", type=int, default=0, help="one more run with N stations changed")
+    parser.add_argument("--consumers", type=int, default=1,
+                        help="fetch consumer processes for the first run (default 1; the others always use 1)")
     parser.add_argument("--fixtures", default=os.environ.get("PEGELONLINE_FIXTURES", str(FIXTURES)),
                         help=f"folder with {STATION_LIST}")
     parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="CKAN test configuration")
@@ -114,7 +116,7 @@ class _Channel:
         self.acknowledged += 1
 
 
-def run_as_consumers(job, harvester):
+def run_as_consumers(job, harvester, consumers=1):
     """The job through the stages as the gather and fetch consumers run them, without the Redis queues."""
     import ckan.plugins.toolkit as tk
     from ckanext.harvest import queue
@@ -122,14 +124,77 @@ def run_as_consumers(job, harvester):
     job.status = "Running"  # what harvest_send_job_to_gather_queue does
     job.save()
     object_ids = queue.gather_stage(harvester, job)
-    channel = _Channel()
-    for object_id in object_ids if isinstance(object_ids, list) else []:
-        queue.fetch_callback(channel, argparse.Namespace(delivery_tag=object_id), None,
-                             json.dumps({"harvest_object_id": object_id}))
+    object_ids = object_ids if isinstance(object_ids, list) else []
+    if consumers > 1:
+        _fetch_in_processes(object_ids, consumers)
+    else:
+        _fetch(object_ids)
     tk.get_action("harvest_jobs_run")({"ignore_auth": True}, {})
 
 
-def run_job(source_id, profile=0, profile_file=None):
+def _fetch(object_ids):
+    from ckanext.harvest import queue
+
+    channel = _Channel()
+    for object_id in object_ids:
+        queue.fetch_callback(channel, argparse.Namespace(delivery_tag=object_id), None,
+                             json.dumps({"harvest_object_id": object_id}))
+
+
+def _fetch_in_processes(object_ids, consumers):
+    """Several fetch consumers, as ``ckan harvester fetch-consumer`` processes sharing one queue: forked
+    children taking object ids from a shared queue (the Redis queue's part)."""
+    import multiprocessing
+
+    import ckan.plugins.toolkit as tk
+    from ckan import model
+
+    # The harvester acts as the site user; a running site has it, here the consumers would race to create it.
+    tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    model.Session.remove()  # no connection of this process may be in use in a child
+    work = multiprocessing.get_context("fork").Queue()
+    for object_id in object_ids:
+        work.put(object_id)
+    for _ in range(consumers):
+        work.put(None)
+    children = [multiprocessing.get_context("fork").Process(target=_consumer, args=(work,))
+                for _ in range(consumers)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join()
+    if any(child.exitcode for child in children):
+        raise RuntimeError("a fetch consumer process failed (see above)")
+
+
+def _consumer(work):
+    import traceback
+
+    from ckan import model
+    from ckanext.datastore.backend import postgres as datastore
+
+    try:
+        # Fresh connection pools: the parent's connections stay the parent's.
+        model.meta.engine.dispose(close=False)
+        for engine in datastore._engines.values():
+            engine.dispose(close=False)
+        for object_id in iter(work.get, None):
+            _fetch([object_id])
+    except BaseException:
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)  # not the parent's exit handlers (benchmark lock, cleanup)
+
+
+def _cpu_seconds():
+    """CPU time of this process and of its finished children (the fetch consumer processes)."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def run_job(source_id, profile=0, profile_file=None, consumers=1):
     """One harvest job, timed; returns (seconds, job dict, error messages)."""
     import ckan.plugins as plugins
     import ckan.plugins.toolkit as tk
@@ -138,11 +203,11 @@ def run_job(source_id, profile=0, profile_file=None):
     context = {"ignore_auth": True}
     job = tk.get_action("harvest_job_create")(dict(context), {"source_id": source_id, "run": False})
     profiler = cProfile.Profile() if profile else None
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     if profiler:
         profiler.enable()
-    run_as_consumers(HarvestJob.get(job["id"]), plugins.get_plugin("pegelonline_harvester"))
-    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    run_as_consumers(HarvestJob.get(job["id"]), plugins.get_plugin("pegelonline_harvester"), consumers)
+    seconds, cpu_seconds = time.perf_counter() - started, _cpu_seconds() - cpu_started
     if profiler:
         profiler.disable()
         pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(profile)
@@ -210,7 +275,8 @@ def measure(arguments, stations, stop_if_pytest_runs):
     runs = []
     try:
         progress(f"first run: {len(stations)} stations")
-        runs.append(_run("first", *run_job(source["id"], arguments.profile, arguments.profile_file)))
+        runs.append(_run("first", *run_job(source["id"], arguments.profile, arguments.profile_file,
+                                           arguments.consumers)))
         stop_if_pytest_runs()
         expected = runs[0]["stats"].get("added", 0)
         searchable = tk.get_action("package_search")({"ignore_auth": True}, {"q": "*:*", "rows": 0})["count"]
@@ -236,6 +302,7 @@ def measure(arguments, stations, stop_if_pytest_runs):
         reset_test_database_and_index()
     return {"stations": len(stations), "expected_datasets": expected, "searchable": searchable,
             "rewritten_by_reruns": rewritten, "series_tables": len(tables), "runs": runs,
+            "consumers": arguments.consumers,
             "config": arguments.config}
 
 
@@ -247,10 +314,16 @@ def _run(kind, seconds, cpu_seconds, job, errors):
             "errors": errors[:5], "error_count": len(errors)}
 
 
+def _consumers(results):
+    if results.get("consumers", 1) > 1:
+        return f"first run with {results['consumers']} fetch consumer processes, the other runs with one"
+    return "one fetch consumer in-process"
+
+
 def print_report(results):
     runs = results["runs"]
     print(f"PEGELONLINE harvest benchmark: {results['stations']} stations ({STATION_LIST}), "
-          f"one job at a time in-process, {results['config']}; load average "
+          f"one job at a time, {_consumers(results)}, {results['config']}; load average "
           f"{results['load_average'][0]} at the start, {results['load_average'][1]} at the end "
           f"({os.cpu_count()} CPUs)")
     rows = [(run["kind"], run["seconds"], run["cpu_seconds"], run["per_second"], run["stats"].get("added", 0),
@@ -264,7 +337,8 @@ def print_report(results):
     print(f"\ndatasets searchable after the first run: {results['searchable']} of "
           f"{results['expected_datasets']}; datasets rewritten by the unchanged re-runs: "
           f"{results['rewritten_by_reruns']}; series tables: {results['series_tables']}\n"
-          "(cpu s: CPU time of this process, the harvester's own work; PostgreSQL's and Solr's are not in it)")
+          "(cpu s: CPU time of this process and its fetch consumer processes, the harvester's own work; "
+          "PostgreSQL's and Solr's are not in it)")
     for run in runs:
         for error in run["errors"]:
             print(f"  {run['kind']}: {error}")

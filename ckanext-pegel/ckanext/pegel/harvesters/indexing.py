@@ -94,18 +94,20 @@ def _drop_redundant_reindex(session) -> None:
     if not _once["active"] or cache is None or not _search_is_sole_observer():
         return
     session.flush()  # what CKAN flushes next would escape the filter
-    new_packages = {obj for obj in cache["new"] if isinstance(obj, model.Package)}
-    if not new_packages:
+    new_ids = {obj.id for obj in cache["new"] if isinstance(obj, model.Package)}
+    if not new_ids:
         return
     for kind in ("new", "changed"):
-        cache[kind].difference_update([obj for obj in cache[kind] if _only_relates_to(obj, new_packages)])
+        cache[kind].difference_update([obj for obj in cache[kind] if _only_relates_to(obj, new_ids)])
 
 
-def _only_relates_to(obj, packages) -> bool:
+def _only_relates_to(obj, package_ids) -> bool:
+    if isinstance(obj, model.Member):  # its related_packages() asks the database for what it holds
+        return obj.table_name == "package" and obj.table_id in package_ids
     if isinstance(obj, model.Package) or not hasattr(obj, "related_packages"):
         return False
     related = obj.related_packages()
-    return bool(related) and all(package in packages for package in related)
+    return bool(related) and all(package.id in package_ids for package in related)
 
 
 def _search_is_sole_observer() -> bool:
