@@ -37,22 +37,24 @@ pytestmark = [
 ]
 
 
-def two_days_rising():
-    """A reading every 15 minutes for two days, a flood wave from about 200 cm up to 335 cm now."""
-    return [(ago, round(200 + 135 * math.exp(-ago / 600.0) + 8 * math.sin(ago / 90.0), 1))
-            for ago in range(0, 2 * 24 * 60, 15)]
+def three_days_rising():
+    """A reading every 5 minutes for three days, a flood wave from about 200 cm up to 335 cm now: 288 raw
+    readings in the last 24 hours, more than pegel_series returns raw (500) in the last 7 days."""
+    return [(ago, round(200 + 135 * math.exp(-ago / 600.0) - 8 * math.sin(ago / 90.0), 1))
+            for ago in range(0, 3 * 24 * 60, 5)]
 
 
 @pytest.fixture
 def stations(clean_datastore):  # noqa: F811
-    """A current station and a stale one of Landkreis Kusel (created through the actions: committed)."""
+    """A current, a stale and an empty station of Landkreis Kusel (created through the actions: committed)."""
     sysadmin = ckan_factories.Sysadmin()
     kusel = helpers.call_action("organization_create", context={"user": sysadmin["name"]},
                                 name="landkreis-kusel", title="Landkreis Kusel")
-    current = create_station(sysadmin, kusel, "Pegel Kusel (Kuselbach)", two_days_rising(),
+    current = create_station(sysadmin, kusel, "Pegel Kusel (Kuselbach)", three_days_rising(),
                              pegel_warning_levels=MELDESTUFEN, pegel_characteristic_values=CHARACTERISTIC)
     stale = create_station(sysadmin, kusel, "Pegel Altenglan (Glan)", [(5 * 60, 150.0), (4 * 60 + 30, 152.0)])
-    return {"current": current, "stale": stale}
+    empty = create_station(sysadmin, kusel, "Pegel Rammelsbach (Kuselbach)")
+    return {"current": current, "stale": stale, "empty": empty}
 
 
 def resource_url(base, resource):
@@ -89,8 +91,10 @@ def test_visitor_reads_the_chart_of_a_station(ckan_server, stations, browser_pag
     expect(chart).to_have_attribute("data-state", "ready")
     expect(page.locator(".pegel-chart__plot canvas")).to_be_visible()
 
-    # The readings of the last 24 hours (the one of exactly 24 h ago has just left the range), drawn: 96 points in the module, blue line pixels on the canvas.
-    assert chart.get_attribute("data-points") == "96"
+    # The readings of the last 24 hours (the one of exactly 24 h ago has just left the range), drawn: 288 points
+    # in the module, blue line pixels on the canvas.
+    assert chart.get_attribute("data-points") == "288"
+    assert chart.get_attribute("data-aggregated") == "false"
     pixels = canvas_pixels(page)
     assert pixels["line"] > 300, pixels
     # Meldestufen bands and reference lines that lie in the plot (HHW 612 cm is far above the readings).
@@ -110,11 +114,16 @@ def test_visitor_reads_the_chart_of_a_station(ckan_server, stations, browser_pag
     assert api_calls == []
     page.screenshot(path=str(artifacts / "pegel-chart.png"), full_page=True)
 
-    # 7 days: a new request for the range, and the chart shows all 192 readings.
+    # 7 days: a new request for the range; the server aggregates the 864 readings into buckets, the chart
+    # draws their mean with the band from minimum to maximum.
     page.get_by_role("button", name="7 Tage").click()
     expect(chart).to_have_attribute("data-range", "7d")
     expect(chart).to_have_attribute("data-loads", "2")
-    expect(chart).to_have_attribute("data-points", "192")
+    expect(chart).to_have_attribute("data-aggregated", "true")
+    buckets = int(chart.get_attribute("data-points"))
+    assert 150 < buckets < 864
+    expect(page.locator(".pegel-chart__plot .u-legend")).to_contain_text("Minimum")
+    expect(chart).to_have_attribute("data-drawn-bands", "1 2 3 4")
     assert [parse_qs(urlsplit(url).query)["range"] for url in api_calls] == [["7d"]]
     expect(page.locator("[data-pegel-range='7d']")).to_have_attribute("aria-pressed", "true")
 
@@ -124,8 +133,10 @@ def test_visitor_reads_the_chart_of_a_station(ckan_server, stations, browser_pag
     page.get_by_role("button", name="Tabelle anzeigen").click()
     expect(table).to_be_visible()
     expect(table.locator("caption")).to_have_text("Wasserstand über die letzten 7 Tage")
-    expect(table.locator("tbody tr")).to_have_count(192)
-    expect(table.locator("tbody tr").first.locator("td")).to_have_text("335")
+    expect(table.locator("thead th")).to_have_text(["Zeit", "Mittelwert (cm)", "Minimum (cm)", "Maximum (cm)"])
+    expect(table.locator("tbody tr")).to_have_count(buckets)
+    newest = table.locator("tbody tr").first.locator("td")
+    expect(newest.nth(2)).to_have_text("335")  # the maximum of the newest bucket is the latest reading
     first_time = table.locator("tbody tr").first.locator("th").inner_text()
     assert len(first_time) == len("24.11.2026, 06:45") and first_time[2] == "." and first_time[5] == "."
     page.get_by_role("button", name="Tabelle ausblenden").click()
@@ -204,17 +215,43 @@ def test_without_javascript_the_table_and_the_range_links_work(ckan_server, stat
 
         table = page.locator(".pegel-chart__table")
         expect(table).to_be_visible()
-        expect(table.locator("tbody tr")).to_have_count(96)
+        expect(table.locator("tbody tr")).to_have_count(288)
         expect(table.locator("tbody tr").first.locator("td")).to_have_text("335")
         expect(page.locator(".pegel-chart__table-toggle")).to_be_hidden()
         expect(page.locator(".pegel-chart__current")).to_contain_text("Aktueller Wasserstand: 335 cm")
 
         page.get_by_role("button", name="7 Tage").click()
         expect(table.locator("caption")).to_have_text("Wasserstand über die letzten 7 Tage")
-        expect(table.locator("tbody tr")).to_have_count(192)
+        expect(table.locator("thead th")).to_have_count(4)
         assert "pegel_range=7d" in page.url
     finally:
         context.close()
     outside = [url for url in browser_page.requests
                if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).hostname != "127.0.0.1"]
     assert outside == [], f"requests leaving 127.0.0.1: {outside}"
+
+
+def test_no_readings_and_a_failing_api_give_german_notices(ckan_server, stations, browser_page):
+    from playwright.sync_api import expect
+
+    page = browser_page.page
+
+    page.goto(resource_url(ckan_server, stations["empty"]))
+    chart = page.locator(".pegel-chart")
+    expect(chart).to_have_attribute("data-state", "empty")
+    expect(page.locator(".pegel-chart__notice")).to_have_text("Im gewählten Zeitraum liegen keine Messwerte vor.")
+    expect(page.locator(".pegel-chart__stale")).to_have_text("Für diese Messreihe liegen noch keine Messwerte vor.")
+    expect(page.locator(".pegel-chart__plot canvas")).to_have_count(0)
+
+    # The API failing while the page is open: a notice, the last readings stay.
+    page.goto(resource_url(ckan_server, stations["stale"]))
+    expect(chart).to_have_attribute("data-state", "ready")
+    page.route("**/api/3/action/pegel_series*", lambda route: route.fulfill(
+        status=500, content_type="text/html", body="<h1>Internal Server Error</h1>"))
+    page.get_by_role("button", name="30 Tage").click()
+    expect(chart).to_have_attribute("data-state", "error")
+    expect(page.locator(".pegel-chart__notice")).to_have_text(
+        "Die Messwerte konnten nicht geladen werden. Das Diagramm zeigt die zuletzt empfangenen Werte.")
+    expect(page.locator(".pegel-chart__plot canvas")).to_be_visible()
+    assert chart.get_attribute("data-points") == "2"
+    assert browser_page.script_errors == []
