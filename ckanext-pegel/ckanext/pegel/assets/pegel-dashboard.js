@@ -194,9 +194,10 @@ ckan.module("pegel-dashboard", function ($) {
       if (fit) {
         var bounds = this.markers.getBounds();
         if (bounds.isValid()) {
-          this.map.fitBounds(bounds, {padding: [24, 24], maxZoom: 11});
+          // No animation: a zoom animation running while the page settles leaves markers scaled up.
+          this.map.fitBounds(bounds, {padding: [24, 24], maxZoom: 11, animate: false});
         } else {
-          this.map.setView(DEFAULT_CENTER, DEFAULT_ZOOM);
+          this.map.setView(DEFAULT_CENTER, DEFAULT_ZOOM, {animate: false});
         }
       }
     },

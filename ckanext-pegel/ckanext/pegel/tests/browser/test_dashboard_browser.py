@@ -5,7 +5,7 @@ A citizen opens /pegel: one circle marker per station with coordinates, coloured
 palette of pegel-dashboard.css), a popup with the reading, the list of all stations (most severe first, stale ones
 marked), then filters by municipality; a new reading arrives and the page shows it after its next poll. The page
 works without JavaScript too (the form filters on the server), and a municipality's page carries the widget.
-The dashboard is saved as ``test-artifacts/pegel-dashboard.png``. Every request is recorded: none may leave
+The dashboard is saved as ``test-artifacts/pegel-dashboard.png``, the widget as ``pegel-tenant-widget.png``. Every request is recorded: none may leave
 127.0.0.1 (no tile server is configured, so the map loads nothing from outside).
 """
 import datetime as dt
@@ -153,6 +153,7 @@ def test_citizen_reads_the_water_levels(ckan_server, stations, browser_page, pyt
     widget = page.locator(".pegel-widget")
     expect(widget.locator("path.pegel-marker")).to_have_count(2)
     expect(widget.locator("tr.pegel-station")).to_have_count(3)
+    widget.screenshot(path=str(artifacts / "pegel-tenant-widget.png"))
 
     outside = [url for url in browser_page.requests
                if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).hostname != "127.0.0.1"]
