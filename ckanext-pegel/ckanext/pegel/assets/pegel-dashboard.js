@@ -74,7 +74,7 @@ ckan.module("pegel-dashboard", function ($) {
     _initialStations: function () {
       try {
         var stations = JSON.parse(this.$(".pegel-stations-data").text() || "[]");
-        return $.isArray(stations) ? stations : [];
+        return Array.isArray(stations) ? stations : [];
       } catch (error) {
         return [];
       }
@@ -141,7 +141,7 @@ ckan.module("pegel-dashboard", function ($) {
       this.request
         .done(function (response) {
           var stations = response && response.result && response.result.stations;
-          if (!$.isArray(stations)) {
+          if (!Array.isArray(stations)) {
             module._failed();
             return;
           }
