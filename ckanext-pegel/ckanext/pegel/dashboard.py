@@ -1,4 +1,4 @@
-"""The Pegel dashboard (``/pegel``) and the municipality widget: map and list of the stations, as the visitor may see them.
+"""The Pegel dashboard (``/pegel``) and the municipality widget: map and list of the stations the visitor may see.
 
 Everything about levels comes from ``pegel_status`` (the server computes class, trend and staleness once, so map,
 list and chart agree); this module only chooses which stations to show and formats values for people.

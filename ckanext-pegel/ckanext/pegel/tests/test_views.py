@@ -47,8 +47,7 @@ def world(clean_datastore, clean_index):  # noqa: F811
 
 def rows(body):
     """The station keys of the list's rows, in their order, with each row's HTML."""
-    return [(key, html) for key, html in re.findall(r'<tr class="pegel-station[^"]*"\s+data-station="([^"]+)">(.*?)</tr>',
-                                                    body, re.S)]
+    return re.findall(r'<tr class="pegel-station[^"]*"\s+data-station="([^"]+)">(.*?)</tr>', body, re.S)
 
 
 def map_stations(body):

@@ -5,8 +5,8 @@ A citizen opens /pegel: one circle marker per station with coordinates, coloured
 palette of pegel-dashboard.css), a popup with the reading, the list of all stations (most severe first, stale ones
 marked), then filters by municipality; a new reading arrives and the page shows it after its next poll. The page
 works without JavaScript too (the form filters on the server), and a municipality's page carries the widget.
-The dashboard is saved as ``test-artifacts/pegel-dashboard.png``, the widget as ``pegel-tenant-widget.png``. Every request is recorded: none may leave
-127.0.0.1 (no tile server is configured, so the map loads nothing from outside).
+The dashboard is saved as ``test-artifacts/pegel-dashboard.png``, the widget as ``pegel-tenant-widget.png``.
+Every request is recorded: none may leave 127.0.0.1 (no tile server is configured: the map loads nothing).
 """
 import datetime as dt
 import json
@@ -79,7 +79,8 @@ def stations(clean_datastore):  # noqa: F811
 def marker_classes(page):
     """station key -> class attribute of its marker (an SVG path drawn by Leaflet)."""
     return page.eval_on_selector_all(
-        "path.pegel-marker", "paths => Object.fromEntries(paths.map(p => [p.dataset.station, p.getAttribute('class')]))")
+        "path.pegel-marker",
+        "paths => Object.fromEntries(paths.map(p => [p.dataset.station, p.getAttribute('class')]))")
 
 
 def test_citizen_reads_the_water_levels(ckan_server, stations, browser_page, pytestconfig):
