@@ -307,7 +307,8 @@ this.ckan.module('pegel-chart', function ($) {
       if (!latest) {
         staleText = this._('There are no readings of this series yet.');
       } else if (status.stale) {
-        staleText = this._('Last reading %(ago)s – the data are not up to date', {ago: this._ago(status.age_minutes)});
+        staleText = this._('Last reading %(ago)s – the data are not up to date',
+          {ago: this._ago(status.age_minutes)});
       }
       var stale = this._element('p', 'pegel-chart__stale alert alert-warning', staleText || '');
       stale.setAttribute('role', 'alert');
@@ -600,7 +601,8 @@ this.ckan.module('pegel-chart', function ($) {
         ctx.lineTo(box.left + box.width, y);
         ctx.stroke();
         ctx.fillStyle = colours.reference;
-        ctx.fillText(name + ' ' + this._number(lines[name]) + ' ' + unit, box.left + box.width - 4 * ratio, y - 2 * ratio);
+        ctx.fillText(name + ' ' + this._number(lines[name]) + ' ' + unit,
+          box.left + box.width - 4 * ratio, y - 2 * ratio);
         drawn.push(name);
       }, this);
       ctx.restore();

@@ -131,6 +131,27 @@ class TestWhichResources:
             assert chart_views(by_role[role]["id"]) == [], role
 
 
+class TestFormats:
+    """The server's first page and pegel-chart.js (Intl.NumberFormat, Intl.DateTimeFormat) write the same."""
+
+    @pytest.mark.parametrize("value, german", [
+        (335.0, "335"), (312.5, "312,5"), (1312.46, "1.312,5"), (-3.0, "-3"), (2.25, "2,3"), (-2.55, "-2,6"),
+        (0.04, "0"), (None, "\u2013")])
+    def test_numbers_have_at_most_one_decimal_rounded_like_intl(self, value, german):
+        assert preview.format_number(value, "de") == german
+
+    def test_times_are_german_local_time_in_winter_and_summer(self):
+        assert preview.format_time("2026-11-24T05:45:00Z", "de") == "24.11.2026, 06:45"
+        assert preview.format_time("2026-07-04T05:45:00Z", "de") == "04.07.2026, 07:45"
+
+    @pytest.mark.parametrize("minutes, german", [
+        (1, "vor 1 Minute"), (45, "vor 45 Minuten"), (119, "vor 119 Minuten"), (185, "vor 3 Stunden"),
+        (47 * 60, "vor 47 Stunden"), (49 * 60, "vor 2 Tagen"), (24 * 60 * 9, "vor 9 Tagen")])
+    def test_the_age_of_a_reading_in_german(self, app, minutes, german):
+        with app.flask_app.test_request_context():
+            assert preview.age_text(minutes) == german
+
+
 class TestPage:
     def test_a_visitor_sees_value_level_table_and_the_chart_settings(self, app, world, station):
         resource = station([(50, 300.0), (35, 312.5), (20, 322.0), (5, 335.0)],
