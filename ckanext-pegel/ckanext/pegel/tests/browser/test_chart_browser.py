@@ -8,8 +8,10 @@ shown; switching to 7 days reloads the readings from pegel_series; the table lis
 whose last reading is hours old carries the stale notice. The page is saved as ``test-artifacts/pegel-chart.png``.
 Every request is recorded: none may leave 127.0.0.1.
 """
+import html
 import json
 import math
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -59,6 +61,14 @@ def stations(clean_datastore):  # noqa: F811
 
 def resource_url(base, resource):
     return f"{base}/dataset/{resource['package_id']}/resource/{resource['id']}"
+
+
+def server_rows(page_html):
+    """The cells of the table as the server rendered it."""
+    body = re.search(r"<tbody>(.*?)</tbody>", page_html, re.S).group(1)
+    return [[html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+             for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
 
 
 def canvas_pixels(page):
@@ -113,6 +123,12 @@ def test_visitor_reads_the_chart_of_a_station(ckan_server, stations, browser_pag
     # The page was drawn from the embedded answer: no request yet.
     assert api_calls == []
     page.screenshot(path=str(artifacts / "pegel-chart.png"), full_page=True)
+    # The module rewrote the table from the same answer: the same texts as the server's (numbers, German time).
+    script_rows = page.evaluate("""() => Array.from(document.querySelectorAll('.pegel-chart__table tbody tr'),
+        (row) => Array.from(row.children, (cell) => cell.textContent.trim()))""")
+    server_page = page.request.get(resource_url(ckan_server, stations["current"])).text()
+    assert script_rows == server_rows(server_page)
+    assert len(script_rows) == 288
 
     # 7 days: a new request for the range; the server aggregates the 864 readings into buckets, the chart
     # draws their mean with the band from minimum to maximum.
