@@ -50,8 +50,14 @@ def stations(organization: str | None = None) -> list[dict]:
 
 def municipalities() -> list[dict]:
     """Name and title of every municipality (organisation), by title, for the filter."""
-    organizations = tk.get_action("organization_list")(
-        visitor_context(), {"all_fields": True, "sort": "title asc", "limit": 1000})
+    organizations: list[dict] = []
+    while True:
+        # With all_fields CKAN returns at most ckan.group_and_organization_list_all_fields_max (25) at a time.
+        batch = tk.get_action("organization_list")(visitor_context(), {
+            "all_fields": True, "sort": "title asc", "offset": len(organizations)})
+        organizations.extend(batch)
+        if not batch:
+            break
     return [{"name": org["name"], "title": org.get("title") or org["name"]} for org in organizations]
 
 

@@ -91,3 +91,16 @@ class TestMainNav:
         nav = '<li><a href="/dataset/">Datensätze</a></li>'
 
         assert str(dashboard.main_nav(nav)) == nav + '<li><a href="/pegel">Pegel</a></li>'
+
+
+@pytest.mark.usefixtures("clean_db", "with_request_context")
+def test_filter_offers_every_municipality_by_title():
+    # More than CKAN returns in one organization_list call with all_fields (25).
+    for number in range(30):
+        ckan_factories.Organization(name=f"kommune-{number:02d}", title=f"Kommune {29 - number:02d}")
+
+    choices = dashboard.municipalities()
+
+    assert len(choices) == 30
+    assert choices[0] == {"name": "kommune-29", "title": "Kommune 00"}
+    assert choices[-1] == {"name": "kommune-00", "title": "Kommune 29"}
