@@ -8,6 +8,7 @@ import re
 import pytest
 
 import ckan.lib.datapreview as datapreview
+from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 
@@ -129,6 +130,21 @@ class TestWhichResources:
         assert len(chart_views(by_role[mapping.SERIES]["id"])) == 1
         for role in (mapping.CURRENT, mapping.STATION, mapping.CHARACTERISTIC_VALUES):
             assert chart_views(by_role[role]["id"]) == [], role
+
+
+    @pytest.mark.ckan_config("ckan.views.default_views", "datatables_view")
+    def test_stations_from_before_get_the_chart_with_ckans_views_command(self, cli, world, station):
+        resource = station([(0, 100.0)])
+        other = call_action("resource_create", {"user": world["sysadmin"]["name"]},
+                            package_id=resource["package_id"], url="http://example.org/fotos.zip", name="Fotos")
+        assert chart_views(resource["id"]) == []
+
+        result = cli.invoke(ckan_command, ["views", "create", "pegel_view", "--yes"])
+
+        assert result.exit_code == 0, result.output
+        [view] = chart_views(resource["id"])
+        assert view["title"] == "Wasserstand"
+        assert chart_views(other["id"]) == []
 
 
 class TestFormats:
