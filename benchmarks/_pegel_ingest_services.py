@@ -125,7 +125,7 @@ class SeriesTables:
 
         union = " UNION ALL ".join(f'SELECT count(*) AS n FROM "{rid}"' for rid in self.ids)
         with self.read_engine.connect() as connection:
-            return connection.execute(sa.text(f"SELECT sum(n) FROM ({union}) AS c")).scalar() or 0
+            return int(connection.execute(sa.text(f"SELECT sum(n) FROM ({union}) AS c")).scalar() or 0)
 
     def drop(self):
         import sqlalchemy as sa

@@ -174,8 +174,9 @@ def measure_latency(tables, workload, client, rate, seconds, poll_ms):
 
     def watch():
         last = {rid: BASE_TIME - dt.timedelta(seconds=1) for rid in tables.ids}
-        with tables.read_engine.connect() as connection:
-            while not done.is_set() or len(seen_at) < total:
+        # Autocommit: a transaction left open would keep the worker from altering the tables.
+        with tables.read_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            while not done.is_set():
                 for rid in tables.ids:
                     rows = connection.execute(sa.text(f'SELECT time FROM "{rid}" WHERE time > :last ORDER BY time'),
                                               {"last": last[rid]}).fetchall()
@@ -188,10 +189,12 @@ def measure_latency(tables, workload, client, rate, seconds, poll_ms):
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    publish_all(client, workload, 0, total, rate=rate, sent_at=sent_at)
-    wait_until(lambda: len(seen_at) >= total, 60, "not every reading of the latency phase became visible")
-    done.set()
-    watcher.join(10)
+    try:
+        publish_all(client, workload, 0, total, rate=rate, sent_at=sent_at)
+        wait_until(lambda: len(seen_at) >= total, 60, "not every reading of the latency phase became visible")
+    finally:
+        done.set()
+        watcher.join(10)
     latencies = sorted(seen_at[n] - sent_at[n] for n in range(total))
     return {"readings": total, "rate": rate, "p50_s": pct(latencies, 50), "p95_s": pct(latencies, 95),
             "p99_s": pct(latencies, 99), "max_s": latencies[-1], "mean_s": statistics.fmean(latencies)}
@@ -256,6 +259,8 @@ def run(args):
         options = {"ckanext.pegel.mqtt_url": f"mqtt://127.0.0.1:{broker.port}",
                    "ckanext.pegel.mqtt_topics": workload.topics_option(shared=args.workers > 1),
                    "ckanext.pegel.sensors_file": sensors}
+        if args.fulltext_indexes:  # the worker would drop them when it starts
+            options["ckanext.pegel.ingest_slim_series_tables"] = "false"
         options.update(item.split("=", 1) for item in args.set)
         ini = work / "ingest.ini"
         ini.write_text(f"[app:main]\nuse = config:{Path(args.config).resolve()}\n"

@@ -64,18 +64,20 @@ def _series_table_current(resource_id: str) -> bool:
 
 
 _PG_TYPES = {"timestamptz": "timestamp with time zone", "float8": "double precision"}
-# How long dropping an index may wait for the table (an ingest transaction holds it briefly).
-_LOCK_TIMEOUT_MS = 10_000
+# How long dropping an index may wait for the table. Short: while it waits, it also holds up every
+# reader and writer that comes after it (DROP INDEX needs the table to itself).
+LOCK_TIMEOUT_MS = 1000
 
 
-def drop_fulltext_indexes(resource_id: str, engine=None) -> int:
+def drop_fulltext_indexes(resource_id: str, engine=None, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> int:
     """Drop the DataStore's full-text indexes of a series table; returns how many were dropped.
 
     The DataStore puts a GiST index on ``_full_text`` and one on each text column (unit, quality,
     source); nobody searches a series by those words, and maintaining them cost about 80 % of an
     insert. The ``_full_text`` column and its trigger stay, so ``datastore_search`` with ``q`` still
-    finds rows (by scanning the table). Idempotent; a failure (e.g. the table locked for longer than
-    ``_LOCK_TIMEOUT_MS``) is logged and leaves the indexes for the next call, it never fails the caller.
+    finds rows (by scanning the table). Idempotent; a failure (e.g. a transaction that has read the
+    table stays open for longer than ``lock_timeout_ms``) is logged and leaves the indexes for the next
+    call, it never fails the caller.
     """
     import logging
 
@@ -83,7 +85,7 @@ def drop_fulltext_indexes(resource_id: str, engine=None) -> int:
 
     try:
         with (engine or _write_engine()).begin() as connection:
-            connection.execute(sa.text(f"SET LOCAL lock_timeout = {_LOCK_TIMEOUT_MS}"))
+            connection.execute(sa.text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
             names = connection.execute(sa.text(
                 "SELECT index.relname FROM pg_index AS x "
                 "JOIN pg_class AS index ON index.oid = x.indexrelid "

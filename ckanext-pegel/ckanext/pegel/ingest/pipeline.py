@@ -94,11 +94,13 @@ class Decoder:
 class Resolver:
     """Finds (and if needed creates) the series table of a device; remembers the answer, and retries a
     missing station or resource after ``retry_seconds`` (it may be harvested or created meanwhile).
-    A table found is stripped of its full-text indexes (``series.drop_fulltext_indexes``)."""
+    A table found is stripped of its full-text indexes (``series.drop_fulltext_indexes``) unless ``slim`` is
+    off (default: ``ckanext.pegel.ingest_slim_series_tables``)."""
 
     def __init__(self, engine: sa.engine.Engine, retry_seconds: float = 60,
-                 lookup: Callable[[str], str | None] = series.series_resource_id):
+                 lookup: Callable[[str], str | None] = series.series_resource_id, slim: bool | None = None):
         self.engine, self.retry_seconds, self.lookup = engine, retry_seconds, lookup
+        self.slim = tk.asbool(tk.config.get("ckanext.pegel.ingest_slim_series_tables")) if slim is None else slim
         self._known: dict[tuple[str, str], tuple[str | None, str | None, float]] = {}
 
     def resolve(self, device: Device) -> tuple[str | None, str | None]:
@@ -123,7 +125,7 @@ class Resolver:
         if store.table_exists(self.engine, resource_id):
             # Tables created before series tables lost their full-text indexes are slimmed here, once
             # per worker start (a no-op for the others).
-            if series.drop_fulltext_indexes(resource_id, self.engine):
+            if self.slim and series.drop_fulltext_indexes(resource_id, self.engine):
                 log.info("dropped the full-text indexes of the series table of resource %s", resource_id)
             return resource_id, None
         try:

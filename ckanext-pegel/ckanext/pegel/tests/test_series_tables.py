@@ -132,3 +132,32 @@ def test_the_ingest_slims_the_tables_it_writes_to_when_it_starts(series_resource
 
     assert pipeline.Resolver(store.write_engine()).resolve(device) == (resource["id"], None)
     assert fulltext_indexes(resource["id"]) == []
+
+
+def test_the_ingest_leaves_the_indexes_when_told_to(series_resource):
+    resource = series_resource(create_table=False)
+    stock_table(resource["id"])
+    device = Device(device="gauge-1", adapter="json", station=None, resource_id=resource["id"], measures="level",
+                    field="level", field_unit="cm", mount_height_mm=None, unit="cm", plausible=None, line=1)
+
+    with_config = pipeline.Resolver(store.write_engine())
+    assert with_config.slim is True  # ckanext.pegel.ingest_slim_series_tables defaults to true
+    assert pipeline.Resolver(store.write_engine(), slim=False).resolve(device) == (resource["id"], None)
+    assert len(fulltext_indexes(resource["id"])) == 4
+
+
+def test_a_table_held_by_a_reader_is_left_for_later_without_waiting_long(series_resource):
+    import time
+
+    resource = series_resource(create_table=False)
+    stock_table(resource["id"])
+    with store.write_engine().connect() as reader:
+        transaction = reader.begin()  # an open transaction that has read the table
+        reader.execute(sa.text(f'SELECT count(*) FROM "{resource["id"]}"'))
+        started = time.monotonic()
+        assert series.drop_fulltext_indexes(resource["id"], lock_timeout_ms=300) == 0
+        assert time.monotonic() - started < 5
+        transaction.rollback()
+
+    assert series.drop_fulltext_indexes(resource["id"]) == 4
+    assert fulltext_indexes(resource["id"]) == []
