@@ -6,6 +6,7 @@ list and chart agree); this module only chooses which stations to show and forma
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -155,7 +156,8 @@ def value(latest: dict | None) -> str:
     """The value of a reading with its unit in the page's language ("335,5 cm"); empty without a reading."""
     if not latest or latest.get("value") is None:
         return ""
-    number = formatters.localised_number(round(float(latest["value"]), 1))
+    # Rounded as pegel-dashboard.js does (Math.round(value * 10) / 10: halves up), so a refresh shows the same text.
+    number = formatters.localised_number(math.floor(float(latest["value"]) * 10 + 0.5) / 10)
     return f"{number} {latest.get('unit') or ''}".strip()
 
 

@@ -61,6 +61,8 @@ class TestFormatting:
 
     @pytest.mark.parametrize("latest, text", [
         ({"value": 335.46, "unit": "cm"}, "335,5 cm"),
+        ({"value": 335.25, "unit": "cm"}, "335,3 cm"),  # halves up, like Math.round in the script
+        ({"value": -0.25, "unit": "cm"}, "-0,2 cm"),
         ({"value": 1234.0, "unit": "cm"}, "1.234 cm"),
         ({"value": 12.0, "unit": None}, "12"),
         ({"value": None, "unit": "cm"}, ""), (None, ""),
