@@ -90,10 +90,12 @@ def new_datasets_indexed_once():
 
 
 def _drop_redundant_reindex(session) -> None:
-    cache = getattr(session, "_object_cache", None)
-    if not _once["active"] or cache is None or not _search_is_sole_observer():
+    if not _once["active"] or not _search_is_sole_observer():
         return
-    session.flush()  # what CKAN flushes next would escape the filter
+    session.flush()  # CKAN's listener flushes first too: what it flushed would escape the filter
+    cache = getattr(session, "_object_cache", None)
+    if cache is None:
+        return
     new_ids = {obj.id for obj in cache["new"] if isinstance(obj, model.Package)}
     if not new_ids:
         return
