@@ -19,6 +19,7 @@ from werkzeug.routing import BuildError
 
 from ckanext.pegel import warning_levels as wl
 from ckanext.pegel.logic import action
+from ckanext.tenant import tenants
 
 FILTER_PARAM = "kommune"
 REFRESH_OPTION = "ckanext.pegel.dashboard_refresh_seconds"
@@ -51,14 +52,7 @@ def stations(organization: str | None = None) -> list[dict]:
 
 def municipalities() -> list[dict]:
     """Name and title of every municipality (organisation), by title, for the filter."""
-    organizations: list[dict] = []
-    while True:
-        # With all_fields CKAN returns at most ckan.group_and_organization_list_all_fields_max (25) at a time.
-        batch = tk.get_action("organization_list")(visitor_context(), {
-            "all_fields": True, "sort": "title asc", "offset": len(organizations)})
-        organizations.extend(batch)
-        if not batch:
-            break
+    organizations = tenants.all_organizations(visitor_context(), {"all_fields": True, "sort": "title asc"})
     return [{"name": org["name"], "title": org.get("title") or org["name"]} for org in organizations]
 
 

@@ -37,9 +37,9 @@ def sync(path):
 @tenant.command(name="list")
 def list_tenants():
     """List the tenants' organisations with their keys, datasets and members."""
-    organizations = tk.get_action("organization_list")(
+    organizations = tenants_file.all_organizations(
         {"ignore_auth": True}, {"all_fields": True, "include_extras": True, "include_member_count": True,
-                                "include_dataset_count": True, "limit": 1000})
+                                "include_dataset_count": True})
     for org in organizations:
         if org.get("official_key"):
             click.echo(f"{org['name']:<28} {org['official_key']:<9} {org.get('kind', ''):<20} "

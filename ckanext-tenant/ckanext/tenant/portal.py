@@ -12,6 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.scheming.helpers import scheming_choices_label, scheming_field_by_name, scheming_get_dataset_schema
 
 from ckanext.suedwest.search import THEME_FACET
+from ckanext.tenant import tenants
 
 _MUNICIPALITY_KEY = re.compile(r"^\d{8}$")
 
@@ -49,14 +50,14 @@ def tenant_page(name: str) -> dict:
 def tenant_overview() -> list[dict]:
     """The platform's municipalities (organisations with an official key, as in `ckan tenant list`), by title,
     each with the number of datasets the visitor may see."""
-    organizations = tk.get_action("organization_list")(
-        {}, {"all_fields": True, "include_extras": True, "include_dataset_count": False, "limit": 1000})
+    organizations = tenants.all_organizations(
+        {}, {"all_fields": True, "include_extras": True, "include_dataset_count": False})
     counts = tk.get_action("package_search")({}, {
         "include_private": True, "rows": 0, "facet.field": ["owner_org"], "facet.limit": -1,
     })["facets"].get("owner_org", {})
-    tenants = [dict(org, dataset_count=counts.get(org["id"], 0), official_key_label=official_key_label(
+    municipalities = [dict(org, dataset_count=counts.get(org["id"], 0), official_key_label=official_key_label(
         org.get("official_key"))) for org in organizations if org.get("official_key")]
-    return sorted(tenants, key=lambda org: org["title"])
+    return sorted(municipalities, key=lambda org: org["title"])
 
 
 def theme_groups(facet: dict[str, int]) -> list[dict]:

@@ -161,6 +161,17 @@ def _describe(errors):
     return "; ".join(f"{key}: {' '.join(map(str, value))}" for key, value in errors.items())
 
 
+def all_organizations(context: dict, data_dict: dict) -> list[dict]:
+    """Every organisation ``organization_list`` gives for ``data_dict``, in as many calls as it takes: with
+    ``all_fields`` CKAN returns at most ``ckan.group_and_organization_list_all_fields_max`` (25) per call."""
+    organizations: list[dict] = []
+    while True:
+        batch = tk.get_action("organization_list")(dict(context), dict(data_dict, offset=len(organizations)))
+        if not batch:
+            return organizations
+        organizations.extend(batch)
+
+
 def _site_user():
     return tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
 
@@ -169,8 +180,8 @@ def sync(tenants: list[dict]) -> SyncReport:
     """Create or update one organisation per tenant; report tenant organisations not in the file."""
     report = SyncReport()
     user = _site_user()
-    existing = {org["name"]: org for org in tk.get_action("organization_list")(
-        {"user": user}, {"all_fields": True, "include_extras": True, "limit": 1000})}
+    existing = {org["name"]: org for org in all_organizations(
+        {"user": user}, {"all_fields": True, "include_extras": True})}
     for tenant in tenants:
         tenant = dict(tenant)
         logo = tenant.pop("logo", "")

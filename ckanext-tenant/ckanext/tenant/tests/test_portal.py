@@ -169,6 +169,18 @@ def test_overview_lists_the_municipalities_with_their_public_dataset_counts(app)
     assert 'href="/kommune/landkreis-sankt-wendel"' in response.get_data(as_text=True)
 
 
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_overview_lists_more_municipalities_than_one_organization_list_call_returns(app):
+    # organization_list with all_fields gives at most 25 (ckan.group_and_organization_list_all_fields_max)
+    for number in range(27):
+        factories.Organization(name=f"gemeinde-{number:02d}", title=f"Gemeinde {number:02d}", kind="Gemeinde",
+                               federal_state="Rheinland-Pfalz", official_key=f"073400{number:02d}", image_url="")
+
+    page = text(app.get("/kommune"))
+
+    assert all(f"Gemeinde {number:02d}" in page for number in range(27))
+
+
 def test_main_navigation_leads_to_the_municipalities(app):
     body = app.get("/dataset/").get_data(as_text=True)
 
