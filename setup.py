@@ -31,5 +31,6 @@ setup(
     packages=packages,
     package_dir=package_dir,
     include_package_data=True,
-    package_data={"": ["*.yaml", "*.yml", "*.html", "*.js", "*.css", "*.json", "*.po", "*.mo", "*.ttl"]},
+    package_data={"": ["*.yaml", "*.yml", "*.html", "*.js", "*.css", "*.json", "*.po", "*.pot", "*.mo", "*.ttl",
+                      "LICENSE"]},  # LICENSE: of the vendored browser libraries
 )

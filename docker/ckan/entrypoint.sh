@@ -6,6 +6,7 @@
 # 3. Only where CKAN_INIT=true (the web service): migrates the databases (`ckan db init`: core and
 #    plugin migrations, idempotent), applies the DataStore permissions (`ckan datastore set-permissions`
 #    piped to psql as the PostgreSQL superuser) and creates the sysadmin named in SYSADMIN_NAME.
+#    It also builds the JavaScript translations into the storage volume (`ckan translation js`).
 #    The other services start after the web service is healthy, so they never race the migrations.
 # 4. Runs the command (gunicorn by default) in place of this script.
 #
@@ -150,6 +151,10 @@ main() {
     migrate
     datastore_permissions
     ensure_sysadmin
+    # The German strings of the JavaScript modules (chart, dashboard) are served from the storage volume;
+    # `ckan run` builds them at start, gunicorn does not.
+    say "building the JavaScript translations"
+    ckan_cli translation js >/dev/null || die "ckan translation js failed"
   fi
   # Secrets meant for the initialisation are not handed on to the long-running process.
   unset PG_ADMIN_PASSWORD SYSADMIN_PASSWORD
