@@ -226,7 +226,7 @@ class TestMeldestufenForm:
                        headers={"Authorization": steward["token"]}).body
 
         assert 'name="pegel_warning_levels__0__3" value="400"' in page
-        assert "Meldestufen" in page
+        assert ">Meldestufe 3</label>" in page
 
     def test_saved_levels_set_the_class_and_keep_the_series(self, app, world, station, steward):
         key = station("Pegel Kusel", world["kusel"], [(0, 330)], pegel_characteristic_values=KOBLENZ_VALUES)
