@@ -122,6 +122,17 @@ class TestDashboard:
         assert "Eine Kommune „nirgendwo“ gibt es nicht; alle Pegel werden angezeigt." in body
         assert len(rows(body)) == 3
 
+    @pytest.mark.ckan_config("ckanext.tenant.hosts", "pegel.kreis-kusel.example=landkreis-kusel")
+    def test_a_municipality_host_starts_with_its_stations(self, app, world):
+        on_host = app.get("/pegel", headers={"Host": "pegel.kreis-kusel.example"}).body
+        everything = app.get("/pegel", headers={"Host": "pegel.kreis-kusel.example"},
+                             query_string={"kommune": ""}).body
+
+        assert [key for key, _ in rows(on_host)] == [world["stations"]["kuselbach"], world["stations"]["glan"]]
+        assert '<option value="landkreis-kusel" selected>Landkreis Kusel</option>' in on_host
+        assert len(rows(everything)) == 3
+        assert len(rows(get(app, "/pegel").body)) == 3  # the main host is not scoped
+
     def test_main_navigation_links_the_dashboard_after_the_municipalities(self, app, world):
         body = get(app, "/dataset", status=200).body
 
