@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import ckan.model as model
+import ckan.plugins.toolkit as tk
 from ckanext.harvest.model import HarvestObject, HarvestSource
 
 from ckanext.pegel import pegelonline, series
@@ -119,6 +120,7 @@ def poll_source(source: PolledSource, engine=None) -> PollReport:
             batches[resource_id].append(row)
     if not batches:
         return report
+    _slim_once(batches, engine)
     try:
         with store.transaction(engine) as connection:
             result = store.write_batches(connection, batches)
@@ -128,6 +130,20 @@ def poll_source(source: PolledSource, engine=None) -> PollReport:
     report.inserted = result.total_inserted
     report.errors.extend(f"series {resource_id}: {reason}" for resource_id, reason in result.failed.items())
     return report
+
+
+# Series tables this process has already stripped of the DataStore's full-text indexes (tables made
+# before series tables lost them; a station that never changes is not re-imported by the harvester).
+_slimmed: set[str] = set()
+
+
+def _slim_once(resource_ids, engine) -> None:
+    if not tk.asbool(tk.config.get("ckanext.pegel.ingest_slim_series_tables")):
+        return
+    for resource_id in set(resource_ids) - _slimmed:
+        if store.table_exists(engine or store.write_engine(), resource_id):
+            series.drop_fulltext_indexes(resource_id, engine)
+            _slimmed.add(resource_id)
 
 
 def _current_measurement(record: dict) -> dict | None:

@@ -7,7 +7,15 @@ A series is a CKAN resource of the station's dataset. It carries two resource fi
 ``pegel_station`` (the station key: the PEGELONLINE UUID, or the municipality's own station id for
 sensor gauges) and ``pegel_series`` (the measured quantity, ``W`` = water level).
 """
+import json
+import logging
+
+import sqlalchemy as sa
+
+import ckan.model as model
 import ckan.plugins.toolkit as tk
+
+log = logging.getLogger(__name__)
 
 STATION_FIELD = "pegel_station"
 SERIES_FIELD = "pegel_series"
@@ -48,10 +56,6 @@ def ensure_series_table(context: dict, resource_id: str) -> None:
 
 
 def _series_table_current(resource_id: str) -> bool:
-    import sqlalchemy as sa
-
-    import ckan.model as model
-
     resource = model.Resource.get(resource_id)
     if resource is None or resource.state != "active" or not tk.asbool(resource.extras.get("datastore_active")):
         return False
@@ -79,10 +83,6 @@ def drop_fulltext_indexes(resource_id: str, engine=None, lock_timeout_ms: int = 
     table stays open for longer than ``lock_timeout_ms``) is logged and leaves the indexes for the next
     call, it never fails the caller.
     """
-    import logging
-
-    import sqlalchemy as sa
-
     try:
         with (engine or _write_engine()).begin() as connection:
             connection.execute(sa.text(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}"))
@@ -97,7 +97,7 @@ def drop_fulltext_indexes(resource_id: str, engine=None, lock_timeout_ms: int = 
             for name in names:
                 connection.execute(sa.text(f'DROP INDEX IF EXISTS public."{name}"'))
     except sa.exc.DBAPIError as error:
-        logging.getLogger(__name__).warning("series %s: full-text indexes not dropped: %s", resource_id,
+        log.warning("series %s: full-text indexes not dropped: %s", resource_id,
                                             str(getattr(error, "orig", error)).strip().splitlines()[0])
         return 0
     return len(names)
@@ -118,12 +118,6 @@ def series_resource_id(station: str, series: str = WATER_LEVEL) -> str | None:
 
     Resource fields are not indexed for ``package_search``, so this reads the resource table; when
     several resources claim the same station and series, the oldest wins."""
-    import json
-
-    import sqlalchemy as sa
-
-    import ckan.model as model
-
     resource, package = model.resource_table, model.package_table
     extras = sa.cast(resource.c.extras, sa.UnicodeText)
     pattern = "%" + json.dumps(station, ensure_ascii=False).replace("\\", "\\\\").replace(

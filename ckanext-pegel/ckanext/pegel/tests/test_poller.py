@@ -145,3 +145,18 @@ class TestPollCommand:
 
         assert result.exit_code == 1
         assert "json" in result.output
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_the_poller_slims_series_tables_made_before_they_lost_their_fulltext_indexes(harvested, monkeypatch):
+    from ckanext.pegel.tests.test_series_tables import fulltext_indexes, stock_table
+
+    old_table = harvested[MAINZ]
+    stock_table(old_table)  # as the harvester made series tables before
+    monkeypatch.setattr(poller, "_slimmed", set())
+    assert len(fulltext_indexes(old_table)) == 4
+
+    poller.poll_once()
+
+    assert fulltext_indexes(old_table) == []
+    assert len(readings(old_table)) == 1
