@@ -6,9 +6,8 @@ from ckan.tests import factories as ckan_factories
 
 from ckanext.pegel import dashboard
 from ckanext.pegel.tests.ingest.fixtures import clean_datastore  # noqa: F401
-from ckanext.pegel.tests.logic.stations import create_station
+from ckanext.pegel.tests.logic.stations import MELDESTUFEN, create_station
 
-MELDESTUFEN = '{"1": 250, "2": 320, "3": 400, "4": 480}'
 
 
 @pytest.mark.usefixtures("with_request_context")

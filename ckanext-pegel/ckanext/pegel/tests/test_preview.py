@@ -9,7 +9,6 @@ import pytest
 
 import ckan.lib.datapreview as datapreview
 from ckan.cli.cli import ckan as ckan_command
-from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 
 from ckanext.pegel import preview, series
@@ -18,10 +17,9 @@ from ckanext.pegel.tests.harvesters.feed import (  # noqa: F401 (fixtures)
     KOBLENZ, create_source, datasets, feed, municipalities, pegelonline_fixtures, run,
 )
 from ckanext.pegel.tests.ingest.fixtures import clean_datastore  # noqa: F401
-from ckanext.pegel.tests.logic.stations import create_station
+from ckanext.pegel.tests.logic.stations import MELDESTUFEN, create_station, people_and_municipalities
 from ckanext.suedwest.tests import factories
 
-MELDESTUFEN = '{"1": 250, "2": 320, "3": 400, "4": 480}'
 CHARACTERISTIC = json.dumps([{"shortname": "MNW", "value": 120, "unit": "cm"},
                              {"shortname": "MW", "value": 210, "unit": "cm"},
                              {"shortname": "MHW", "value": 430, "unit": "cm"}])
@@ -29,12 +27,7 @@ CHARACTERISTIC = json.dumps([{"shortname": "MNW", "value": 120, "unit": "cm"},
 
 @pytest.fixture
 def world(clean_datastore, clean_index):  # noqa: F811
-    sysadmin = ckan_factories.Sysadmin()
-    member = ckan_factories.User()
-    outsider = ckan_factories.User()
-    kusel = ckan_factories.Organization(name="landkreis-kusel", title="Landkreis Kusel",
-                                        users=[{"name": member["name"], "capacity": "member"}])
-    return {"sysadmin": sysadmin, "member": member, "outsider": outsider, "kusel": kusel}
+    return people_and_municipalities()
 
 
 @pytest.fixture

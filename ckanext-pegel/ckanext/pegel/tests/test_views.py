@@ -9,9 +9,8 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests.helpers import call_action
 
 from ckanext.pegel.tests.ingest.fixtures import clean_datastore  # noqa: F401
-from ckanext.pegel.tests.logic.stations import create_station
+from ckanext.pegel.tests.logic.stations import MELDESTUFEN, create_station, people_and_municipalities
 
-MELDESTUFEN = '{"1": 250, "2": 320, "3": 400, "4": 480}'
 KOBLENZ_VALUES = json.dumps([{"shortname": "MNW", "unit": "cm", "value": 60.0},
                              {"shortname": "MW", "unit": "cm", "value": 214.0},
                              {"shortname": "MHW", "unit": "cm", "value": 588.0}])
@@ -20,12 +19,8 @@ KOBLENZ_VALUES = json.dumps([{"shortname": "MNW", "unit": "cm", "value": 60.0},
 @pytest.fixture
 def world(clean_datastore, clean_index):  # noqa: F811
     """Two municipalities with stations (one private, one without coordinates, one stale) and one without."""
-    sysadmin = ckan_factories.Sysadmin()
-    member = ckan_factories.User()
-    outsider = ckan_factories.User()
-    kusel = ckan_factories.Organization(name="landkreis-kusel", title="Landkreis Kusel",
-                                        users=[{"name": member["name"], "capacity": "member"}])
-    trier = ckan_factories.Organization(name="stadt-trier", title="Stadt Trier")
+    world = people_and_municipalities()
+    sysadmin, kusel, trier = world["sysadmin"], world["kusel"], world["trier"]
     wendel = ckan_factories.Organization(name="landkreis-sankt-wendel", title="Landkreis Sankt Wendel")
     stations = {
         "kuselbach": create_station(sysadmin, kusel, "Pegel Kusel (Kuselbach)",
@@ -41,8 +36,7 @@ def world(clean_datastore, clean_index):  # noqa: F811
     package_id = stations["glan"]["package_id"]
     call_action("package_patch", {"user": sysadmin["name"]}, id=package_id,
                 spatial_coverage=[{"text": "Glan bei Altenglan"}])
-    return {"sysadmin": sysadmin, "member": member, "outsider": outsider, "kusel": kusel, "trier": trier,
-            "wendel": wendel, "stations": {name: res["pegel_station"] for name, res in stations.items()}}
+    return dict(world, wendel=wendel, stations={name: res["pegel_station"] for name, res in stations.items()})
 
 
 def rows(body):

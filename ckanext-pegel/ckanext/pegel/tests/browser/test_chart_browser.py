@@ -20,23 +20,17 @@ from ckan.tests import factories as ckan_factories
 from ckan.tests import helpers
 
 from ckanext.pegel.tests.ingest.fixtures import clean_datastore  # noqa: F401 (fixture)
-from ckanext.pegel.tests.logic.stations import create_station
+from ckanext.pegel.tests.logic.stations import MELDESTUFEN, create_station
 from ckanext.suedwest.tests.browser.test_dataset_form_browser import (  # noqa: F401 (fixtures)
-    CHROMIUM, browser_page, ckan_server,
+    BROWSER_TEST, browser_page, ckan_server,
 )
 
-MELDESTUFEN = '{"1": 250, "2": 320, "3": 400, "4": 480}'
 CHARACTERISTIC = json.dumps([{"shortname": "MNW", "value": 120, "unit": "cm"},
                              {"shortname": "MW", "value": 210, "unit": "cm"},
                              {"shortname": "MHW", "value": 430, "unit": "cm"},
                              {"shortname": "HHW", "value": 612, "unit": "cm"}])
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=(
-        "the browser test drives Debian's Chromium at /usr/bin/chromium, which is not installed "
-        "(scripts/setup.sh installs it: apt-get install chromium)")),
-]
+pytestmark = BROWSER_TEST
 
 
 def three_days_rising():

@@ -20,12 +20,11 @@ from ckan.tests.helpers import call_action
 
 from ckanext.pegel.ingest import store
 from ckanext.pegel.tests.ingest.fixtures import clean_datastore  # noqa: F401
-from ckanext.pegel.tests.logic.stations import create_station
+from ckanext.pegel.tests.logic.stations import MELDESTUFEN, create_station
 from ckanext.suedwest.tests.browser.test_dataset_form_browser import (  # noqa: F401 (fixtures)
-    CHROMIUM, browser_page, ckan_server,
+    BROWSER_TEST, browser_page, ckan_server,
 )
 
-MELDESTUFEN = '{"1": 250, "2": 320, "3": 400, "4": 480}'
 RHEIN_VALUES = json.dumps([{"shortname": "MNW", "unit": "cm", "value": 60.0},
                            {"shortname": "MW", "unit": "cm", "value": 214.0},
                            {"shortname": "MHW", "unit": "cm", "value": 588.0}])
@@ -33,12 +32,7 @@ RHEIN_VALUES = json.dumps([{"shortname": "MNW", "unit": "cm", "value": 60.0},
 COLOURS = {"meldestufe_3": "rgb(224, 49, 49)", "below_1": "rgb(43, 138, 62)", "high": "rgb(232, 89, 12)",
            "normal": "rgb(43, 138, 62)", "meldestufe_1": "rgb(242, 194, 0)"}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=(
-        "the browser test drives Debian's Chromium at /usr/bin/chromium, which is not installed "
-        "(scripts/setup.sh installs it: apt-get install chromium)")),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture

@@ -3,9 +3,25 @@ import datetime as dt
 import json
 import uuid
 
+from ckan.tests import factories as ckan_factories
+
 from ckanext.pegel import series
 from ckanext.pegel.ingest import store
 from ckanext.suedwest.tests import factories
+
+# Meldestufen 1-4 of a typical small river gauge, in cm
+MELDESTUFEN = '{"1": 250, "2": 320, "3": 400, "4": 480}'
+
+
+def people_and_municipalities() -> dict:
+    """A sysadmin; Landkreis Kusel with a member; Stadt Trier; and a user who belongs to neither."""
+    sysadmin = ckan_factories.Sysadmin()
+    member = ckan_factories.User()
+    outsider = ckan_factories.User()
+    kusel = ckan_factories.Organization(name="landkreis-kusel", title="Landkreis Kusel",
+                                        users=[{"name": member["name"], "capacity": "member"}])
+    trier = ckan_factories.Organization(name="stadt-trier", title="Stadt Trier")
+    return {"sysadmin": sysadmin, "member": member, "outsider": outsider, "kusel": kusel, "trier": trier}
 
 
 def create_station(sysadmin, org, title, readings=(), private=False, **fields):

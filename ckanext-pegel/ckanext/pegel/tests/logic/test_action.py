@@ -12,11 +12,10 @@ from ckan.tests.helpers import call_action
 from ckanext.pegel import series
 from ckanext.pegel import warning_levels as wl
 from ckanext.pegel.tests.ingest.fixtures import clean_datastore  # noqa: F401
-from ckanext.pegel.tests.logic.stations import create_station
+from ckanext.pegel.tests.logic.stations import MELDESTUFEN, create_station, people_and_municipalities
 from ckanext.suedwest.tests import factories
 
 UTC = dt.timezone.utc
-MELDESTUFEN = '{"1": 250, "2": 320, "3": 400, "4": 480}'
 KOBLENZ_VALUES = json.dumps([{"shortname": "MNW", "unit": "cm", "value": 60.0},
                              {"shortname": "MW", "unit": "cm", "value": 214.0},
                              {"shortname": "MHW", "unit": "cm", "value": 588.0},
@@ -25,13 +24,7 @@ KOBLENZ_VALUES = json.dumps([{"shortname": "MNW", "unit": "cm", "value": 60.0},
 
 @pytest.fixture
 def world(clean_datastore, clean_index):  # noqa: F811
-    sysadmin = ckan_factories.Sysadmin()
-    member = ckan_factories.User()
-    outsider = ckan_factories.User()
-    kusel = ckan_factories.Organization(name="landkreis-kusel", title="Landkreis Kusel",
-                                        users=[{"name": member["name"], "capacity": "member"}])
-    trier = ckan_factories.Organization(name="stadt-trier", title="Stadt Trier")
-    return {"sysadmin": sysadmin, "member": member, "outsider": outsider, "kusel": kusel, "trier": trier}
+    return people_and_municipalities()
 
 
 @pytest.fixture

@@ -12,11 +12,10 @@ from ckan.tests.helpers import call_action
 
 from ckanext.pegel.ingest import store
 from ckanext.pegel.tests.ingest.fixtures import clean_datastore  # noqa: F401
-from ckanext.pegel.tests.logic.stations import create_station
+from ckanext.pegel.tests.logic.stations import MELDESTUFEN, create_station
 from ckanext.suedwest.tests import factories
 
 UTC = dt.timezone.utc
-MELDESTUFEN = '{"1": 250, "2": 320, "3": 400, "4": 480}'
 
 
 @pytest.fixture

@@ -37,12 +37,14 @@ TENANT_GEOCODING = "http://dcat-ap.de/def/politicalGeocoding/municipalityKey/073
 RESOURCES = [("Messwerte 2025", "https://daten.kaiserslautern.de/pegel/lauter-2025.csv", "CSV"),
              ("Messwerte 2026", "https://daten.kaiserslautern.de/pegel/lauter-2026.json", "JSON")]
 
-pytestmark = [
+# The marks of every browser test module: `pytestmark = BROWSER_TEST` (with the fixtures imported from here).
+BROWSER_TEST = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=(
         "the browser test drives Debian's Chromium at /usr/bin/chromium, which is not installed "
         "(scripts/setup.sh installs it: apt-get install chromium)")),
 ]
+pytestmark = BROWSER_TEST
 
 
 def free_port():

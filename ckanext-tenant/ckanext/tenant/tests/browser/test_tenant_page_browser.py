@@ -14,17 +14,12 @@ from ckan.tests import helpers
 
 from ckanext.suedwest.tests import factories as dcatde
 from ckanext.suedwest.tests.browser.test_dataset_form_browser import (  # noqa: F401 (fixtures)
-    CHROMIUM, browser_page, ckan_server,
+    BROWSER_TEST, browser_page, ckan_server,
 )
 
 THEME = "http://publications.europa.eu/resource/authority/data-theme/"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=(
-        "the browser test drives Debian's Chromium at /usr/bin/chromium, which is not installed "
-        "(scripts/setup.sh installs it: apt-get install chromium)")),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.fixture
