@@ -23,7 +23,7 @@ def sync(path, check):
     try:
         sources = harvest_sources.load(path)
         harvest_sources.validate(sources, path)
-    except harvest_sources.SourcesFileError as error:
+    except harvest_sources.EntriesFileError as error:
         raise click.ClickException(f"{error}. Nothing was changed.")
     if check:
         click.echo(f"{path}: {len(sources)} sources, all valid")

@@ -12,19 +12,16 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import validate as navl_validate
 
+from ckanext.suedwest import yaml_entries as entries
+from ckanext.suedwest.yaml_entries import EntriesFileError
+
 FIELDS = {"name": True, "title": True, "type": True, "url": True, "organization": True, "frequency": False,
           "description": False, "config": False}  # key -> required
 DEFAULT_FREQUENCY = "MANUAL"
-
-
-class SourcesFileError(Exception):
-    """A problem in the catalogue, with the line it is on."""
 
 
 @dataclass
@@ -40,58 +37,29 @@ def sources_file() -> Path:
 
 
 def load(path: Path) -> list[dict]:
-    """The sources of the catalogue as harvest source dicts (with ``_line``); raises SourcesFileError."""
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SourcesFileError(f"{path}: file not found (ckanext.suedwest.harvest_sources_file)")
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "unknown line"
-        raise SourcesFileError(f"{path}, {where}: not valid YAML: {getattr(error, 'problem', error)}")
-    sources_node = _list_of(root, "sources", path)
+    """The sources of the catalogue as harvest source dicts (with ``_line``); raises EntriesFileError."""
+    nodes = entries.load_list(path, "sources", "ckanext.suedwest.harvest_sources_file", "harvest sources")
     sources, names = [], set()
-    for node in sources_node.value:
+    for node in nodes:
         source = _source(node, path)
         if source["name"] in names:
-            raise SourcesFileError(f"{path}, line {source['_line']}: source '{source['name']}' is listed twice")
+            raise EntriesFileError(f"{path}, line {source['_line']}: source '{source['name']}' is listed twice")
         names.add(source["name"])
         sources.append(source)
     return sources
 
 
-def _line(node) -> int:
-    return node.start_mark.line + 1 if node is not None else 1
-
-
-def _list_of(root, key, path):
-    if isinstance(root, yaml.MappingNode):
-        for key_node, value_node in root.value:
-            if key_node.value == key:
-                if isinstance(value_node, yaml.SequenceNode):
-                    return value_node
-                raise SourcesFileError(f"{path}, line {_line(value_node)}: '{key}' must be a list")
-    raise SourcesFileError(f"{path}, line {_line(root)}: expected '{key}:' with a list of harvest sources")
-
-
 def _source(node, path) -> dict:
-    if not isinstance(node, yaml.MappingNode):
-        raise SourcesFileError(f"{path}, line {_line(node)}: each source is a mapping of keys and values")
-    entry = {}
-    for key_node, value_node in node.value:
-        if key_node.value not in FIELDS:
-            raise SourcesFileError(f"{path}, line {_line(key_node)}: unknown key '{key_node.value}' "
-                                   f"(known: {', '.join(FIELDS)})")
-        entry[key_node.value] = yaml.safe_load(yaml.serialize(value_node))
+    entry = {key: value for key, value, _ in entries.entry_items(node, path, FIELDS, "source")}
     missing = [key for key, required in FIELDS.items() if required and not entry.get(key)]
     if missing:
-        raise SourcesFileError(f"{path}, line {_line(node)}: source '{entry.get('name', '?')}' lacks "
+        raise EntriesFileError(f"{path}, line {entries.line(node)}: source '{entry.get('name', '?')}' lacks "
                                f"{', '.join(missing)}")
     config = entry.get("config")
     if config is not None and not isinstance(config, (dict, str)):
-        raise SourcesFileError(f"{path}, line {_line(node)}: source '{entry['name']}': config is a mapping")
+        raise EntriesFileError(f"{path}, line {entries.line(node)}: source '{entry['name']}': config is a mapping")
     return {
-        "_line": _line(node),
+        "_line": entries.line(node),
         "name": str(entry["name"]), "title": str(entry["title"]), "source_type": str(entry["type"]),
         "url": str(entry["url"]), "notes": str(entry.get("description") or "").strip(),
         "frequency": str(entry.get("frequency") or DEFAULT_FREQUENCY).upper(),
@@ -122,7 +90,7 @@ def validate(sources: list[dict], path: Path) -> None:
         where = f"{path}, line {source['_line']}: source '{source['name']}'"
         organization = _organization(source["organization"])
         if organization is None:
-            raise SourcesFileError(f"{where}: no organisation '{source['organization']}'")
+            raise EntriesFileError(f"{where}: no organisation '{source['organization']}'")
         data = dict(_payload(source, organization), type="harvest")
         existing = model.Package.get(source["name"])
         if existing is not None and existing.type == "harvest":  # checked as an update: name and URL are its own
@@ -133,7 +101,7 @@ def validate(sources: list[dict], path: Path) -> None:
         _, errors = navl_validate(data, schema, checked)
         errors = {key: value for key, value in errors.items() if value}
         if errors:
-            raise SourcesFileError(f"{where}: " + "; ".join(
+            raise EntriesFileError(f"{where}: " + "; ".join(
                 f"{key}: {' '.join(map(str, value))}" for key, value in errors.items()))
 
 

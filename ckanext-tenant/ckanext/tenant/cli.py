@@ -24,7 +24,7 @@ def sync(path):
     try:
         tenants = tenants_file.load(path)
         tenants_file.validate(tenants, path)
-    except tenants_file.TenantsFileError as error:
+    except tenants_file.EntriesFileError as error:
         raise click.ClickException(f"{error}. Nothing was changed.")
     report = tenants_file.sync(tenants)
     for label, names in (("created", report.created), ("updated", report.updated), ("unchanged", report.unchanged)):

@@ -18,13 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import magic
-import yaml
 from werkzeug.datastructures import FileStorage
 
 import ckan.model as model
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 from ckan.lib import uploader
+
+from ckanext.suedwest import yaml_entries as entries
+from ckanext.suedwest.yaml_entries import EntriesFileError
 
 FIELDS = {
     "name": True, "title": True, "kind": True, "federal_state": True, "official_key": True,
@@ -33,10 +35,6 @@ FIELDS = {
     "logo": False,
 }  # field -> required
 LOGO_DIGEST_LENGTH = 16
-
-
-class TenantsFileError(Exception):
-    """A problem in the tenants file, with the line it is on."""
 
 
 @dataclass
@@ -52,64 +50,34 @@ def tenants_file() -> Path:
 
 
 def load(path: Path) -> list[dict]:
-    """The tenants of the file as organisation dicts; raises TenantsFileError naming the line."""
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TenantsFileError(f"{path}: file not found (ckanext.tenant.tenants_file)")
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "unknown line"
-        raise TenantsFileError(f"{path}, {where}: not valid YAML: {getattr(error, 'problem', error)}")
-    tenants_node = _mapping_value(root, "tenants", path)
-    if not isinstance(tenants_node, yaml.SequenceNode):
-        raise TenantsFileError(f"{path}, line {_line(tenants_node)}: 'tenants' must be a list")
+    """The tenants of the file as organisation dicts; raises EntriesFileError naming the line."""
+    nodes = entries.load_list(path, "tenants", "ckanext.tenant.tenants_file", "municipalities")
     tenants, names = [], set()
-    for node in tenants_node.value:
+    for node in nodes:
         tenant = _tenant(node, path)
         if tenant["name"] in names:
-            raise TenantsFileError(f"{path}, line {_line(node)}: tenant '{tenant['name']}' is listed twice")
+            raise EntriesFileError(f"{path}, line {entries.line(node)}: tenant '{tenant['name']}' is listed twice")
         names.add(tenant["name"])
         tenants.append(tenant)
     return tenants
 
 
-def _line(node) -> int:
-    return node.start_mark.line + 1 if node is not None else 1
-
-
-def _mapping_value(node, key, path):
-    if not isinstance(node, yaml.MappingNode):
-        raise TenantsFileError(f"{path}, line {_line(node)}: expected 'tenants:' with a list of municipalities")
-    for key_node, value_node in node.value:
-        if key_node.value == key:
-            return value_node
-    raise TenantsFileError(f"{path}, line {_line(node)}: no '{key}' list")
-
-
 def _tenant(node, path) -> dict:
-    if not isinstance(node, yaml.MappingNode):
-        raise TenantsFileError(f"{path}, line {_line(node)}: each tenant is a mapping of keys and values")
     tenant = {}
-    for key_node, value_node in node.value:
-        key = key_node.value
-        if key not in FIELDS:
-            raise TenantsFileError(f"{path}, line {_line(key_node)}: unknown key '{key}' "
-                                   f"(known: {', '.join(FIELDS)})")
-        value = yaml.safe_load(yaml.serialize(value_node))
+    for key, value, value_line in entries.entry_items(node, path, FIELDS, "tenant"):
         if key == "bbox" and value is not None:
             if not (isinstance(value, list) and len(value) == 4):
-                raise TenantsFileError(f"{path}, line {_line(value_node)}: bbox is [min lon, min lat, max lon, max lat]")
+                raise EntriesFileError(f"{path}, line {value_line}: bbox is [min lon, min lat, max lon, max lat]")
             value = ",".join(str(number) for number in value)
         tenant[key] = "" if value is None else str(value)
         if key == "logo" and tenant[key]:
-            tenant[key] = _logo(tenant[key], path, _line(value_node))
+            tenant[key] = _logo(tenant[key], path, value_line)
     missing = [key for key, required in FIELDS.items() if required and not tenant.get(key)]
     if missing:
-        raise TenantsFileError(f"{path}, line {_line(node)}: tenant '{tenant.get('name', '?')}' lacks "
+        raise EntriesFileError(f"{path}, line {entries.line(node)}: tenant '{tenant.get('name', '?')}' lacks "
                                f"{', '.join(missing)}")
     if tenant.get("logo") and tenant.get("image_url"):
-        raise TenantsFileError(f"{path}, line {_line(node)}: tenant '{tenant['name']}' has both logo and "
+        raise EntriesFileError(f"{path}, line {entries.line(node)}: tenant '{tenant['name']}' has both logo and "
                                f"image_url; give only logo")
     if tenant.get("logo", "").startswith("https://"):
         tenant["image_url"] = tenant.pop("logo")  # an address is the organisation's image_url as it is
@@ -123,24 +91,24 @@ def _logo(value: str, path: Path, line: int) -> str:
     where = f"{path}, line {line}: logo"
     if "://" in value:
         if not value.startswith("https://") or len(value) <= len("https://"):
-            raise TenantsFileError(f"{where} '{value}': an address must start with https://")
+            raise EntriesFileError(f"{where} '{value}': an address must start with https://")
         return value
     file = (path.parent / value).resolve()
     if not file.is_file():
-        raise TenantsFileError(f"{where}: file not found: {file}")
+        raise EntriesFileError(f"{where}: file not found: {file}")
     if not tk.config.get("ckan.storage_path"):
-        raise TenantsFileError(f"{where}: uploading a file needs ckan.storage_path in the CKAN config "
+        raise EntriesFileError(f"{where}: uploading a file needs ckan.storage_path in the CKAN config "
                                f"(or give an https address)")
     allowed = tk.config.get("ckan.upload.group.mimetypes") or []
     sniffed = magic.from_file(str(file), mime=True)
     named = mimetypes.guess_type(file.name)[0]
     if "*" not in allowed and (sniffed not in allowed or named not in allowed):
-        raise TenantsFileError(f"{where} {file.name} is {sniffed}; allowed are {', '.join(allowed) or 'none'} "
+        raise EntriesFileError(f"{where} {file.name} is {sniffed}; allowed are {', '.join(allowed) or 'none'} "
                                f"(ckan.upload.group.mimetypes), with a matching file name extension")
     limit = uploader.get_max_image_size()
     size = file.stat().st_size
     if size > limit * uploader.MB:
-        raise TenantsFileError(f"{where} {file.name} has {size / uploader.MB:.1f} MB, more than "
+        raise EntriesFileError(f"{where} {file.name} has {size / uploader.MB:.1f} MB, more than "
                                f"ckan.max_image_size ({limit} MB)")
     return str(file)
 
@@ -154,7 +122,7 @@ def validate(tenants: list[dict], path: Path) -> None:
         _, errors = plugin.validate(context, dict(organization, type="organization"), {}, "organization_create")
         errors = {key: value for key, value in errors.items() if value and key != "name"}  # name: may exist
         if errors:
-            raise TenantsFileError(f"{path}: tenant '{tenant['name']}': {_describe(errors)}")
+            raise EntriesFileError(f"{path}: tenant '{tenant['name']}': {_describe(errors)}")
 
 
 def _describe(errors):
