@@ -409,6 +409,27 @@ def _cell(value, spec):
     return format(value, spec.lstrip("<>"))
 
 
+def add_test_stack_arguments(parser, keep_data_help):
+    """The options of a benchmark that runs CKAN in-process on the test stack (``ckan_for_benchmark``)."""
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="CKAN test configuration")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config option before CKAN starts (repeatable)")
+    parser.add_argument("--keep-data", action="store_true", help=keep_data_help)
+    parser.add_argument("--force", action="store_true", help="ignore pytest processes on the same stack")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of the text report")
+    parser.add_argument("--verbose", action="store_true", help="keep CKAN's INFO logging")
+
+
+def measure_in_ckan(arguments, measure, *extra):
+    """``measure(arguments, *extra, app, stop_if_pytest_runs)`` inside ``ckan_for_benchmark``, with the load
+    average before and after (the figures of a busy machine are not comparable)."""
+    with ckan_for_benchmark(arguments) as (app, _stack, stop_if_pytest_runs):
+        load_before = os.getloadavg()[0]
+        results = measure(arguments, *extra, app, stop_if_pytest_runs)
+        results["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
+        return results
+
+
 def run_main(name, arguments, run_benchmark, print_report):
     """What each benchmark's main() does: run from the repository root (test.ini's paths are relative to it),
     print the report or its JSON; exit status 2 when the benchmark cannot run, else 0 (a MISS is a figure)."""

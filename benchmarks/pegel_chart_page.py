@@ -38,8 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (DEFAULT_CONFIG, CannotRun, ckan_for_benchmark, create_sysadmin, format_table,  # noqa: E402
-                     percentile, progress, reset_test_database_and_index, run_main)
+from _common import (add_test_stack_arguments, CannotRun, create_sysadmin, format_table,  # noqa: E402
+                     measure_in_ckan, percentile, progress, reset_test_database_and_index, run_main)
 from pegel_chart_payload import RANGES, _drop_table, create_station, readings  # noqa: E402
 
 
@@ -47,22 +47,12 @@ def parse_arguments(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=20, help="pages per range (median and p95 reported)")
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="CKAN test configuration")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config option before CKAN starts (repeatable)")
-    parser.add_argument("--keep-data", action="store_true", help="leave the station and its table")
-    parser.add_argument("--force", action="store_true", help="ignore pytest processes on the same stack")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of the text report")
-    parser.add_argument("--verbose", action="store_true", help="keep CKAN's INFO logging")
+    add_test_stack_arguments(parser, "leave the station and its table")
     return parser.parse_args(argv)
 
 
 def run_benchmark(arguments):
-    with ckan_for_benchmark(arguments) as (app, _stack, stop_if_pytest_runs):
-        load_before = os.getloadavg()[0]
-        results = measure(arguments, app, stop_if_pytest_runs)
-        results["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
-        return results
+    return measure_in_ckan(arguments, measure)
 
 
 def timed(client, url, calls, query=None, expect=None):

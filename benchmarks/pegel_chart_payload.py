@@ -38,9 +38,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (DEFAULT_CONFIG, REPOSITORY_ROOT, CannotRun, ckan_for_benchmark,  # noqa: E402
-                     create_sysadmin, format_table, percentile, progress, reset_test_database_and_index,
-                     run_main)
+from _common import (REPOSITORY_ROOT, add_test_stack_arguments, CannotRun, create_sysadmin,  # noqa: E402
+                     format_table, measure_in_ckan, percentile, progress,
+                     reset_test_database_and_index, run_main)
 
 OWNER = "landkreis-kusel"
 RANGES = ("24h", "7d", "30d")
@@ -54,13 +54,7 @@ def parse_arguments(argv):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calls", type=int, default=30, help="calls per range (median and p95 reported)")
     parser.add_argument("--points", type=int, default=None, help="points parameter (default: the action's)")
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="CKAN test configuration")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config option before CKAN starts (repeatable)")
-    parser.add_argument("--keep-data", action="store_true", help="leave the station and its table")
-    parser.add_argument("--force", action="store_true", help="ignore pytest processes on the same stack")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of the text report")
-    parser.add_argument("--verbose", action="store_true", help="keep CKAN's INFO logging")
+    add_test_stack_arguments(parser, "leave the station and its table")
     return parser.parse_args(argv)
 
 
@@ -91,11 +85,7 @@ def create_station(admin):
 
 
 def run_benchmark(arguments):
-    with ckan_for_benchmark(arguments) as (app, _stack, stop_if_pytest_runs):
-        load_before = os.getloadavg()[0]
-        results = measure(arguments, app, stop_if_pytest_runs)
-        results["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
-        return results
+    return measure_in_ckan(arguments, measure)
 
 
 def measure(arguments, app, stop_if_pytest_runs):

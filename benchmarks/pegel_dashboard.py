@@ -42,8 +42,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (DEFAULT_CONFIG, REPOSITORY_ROOT, CannotRun, batched_solr_commits,  # noqa: E402
-                     ckan_for_benchmark, create_sysadmin, format_table, percentile, progress,
+from _common import (REPOSITORY_ROOT, add_test_stack_arguments, batched_solr_commits, CannotRun,  # noqa: E402
+                     create_sysadmin, format_table, measure_in_ckan, percentile, progress,
                      reset_test_database_and_index, run_main, wait_for_solr)
 
 ENVI = "http://publications.europa.eu/resource/authority/data-theme/ENVI"
@@ -61,13 +61,7 @@ def parse_arguments(argv):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stations", type=int, default=605, help="station datasets to create")
     parser.add_argument("--calls", type=int, default=20, help="calls per request (median and p95 reported)")
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="CKAN test configuration")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config option before CKAN starts (repeatable)")
-    parser.add_argument("--keep-data", action="store_true", help="leave the stations and their tables")
-    parser.add_argument("--force", action="store_true", help="ignore pytest processes on the same stack")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of the text report")
-    parser.add_argument("--verbose", action="store_true", help="keep CKAN's INFO logging")
+    add_test_stack_arguments(parser, "leave the stations and their tables")
     return parser.parse_args(argv)
 
 
@@ -129,11 +123,7 @@ def timed(client, url, calls, stop_if_pytest_runs):
 
 
 def run_benchmark(arguments):
-    with ckan_for_benchmark(arguments) as (app, _stack, stop_if_pytest_runs):
-        load_before = os.getloadavg()[0]
-        results = measure(arguments, app, stop_if_pytest_runs)
-        results["load_average"] = [round(load_before, 1), round(os.getloadavg()[0], 1)]
-        return results
+    return measure_in_ckan(arguments, measure)
 
 
 def measure(arguments, app, stop_if_pytest_runs):

@@ -59,8 +59,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (DEFAULT_CONFIG, REPOSITORY_ROOT, ckan_for_benchmark, create_sysadmin,  # noqa: E402
-                     format_table, progress, reset_test_database_and_index, run_main)
+from _common import (REPOSITORY_ROOT, add_test_stack_arguments, ckan_for_benchmark,  # noqa: E402
+                     create_sysadmin, format_table, progress, reset_test_database_and_index,
+                     run_main)
 
 FIXTURES = REPOSITORY_ROOT.parent / "shared" / "fixtures" / "pegelonline"
 STATION_LIST = "stations_2014-05-01_full_real.json"
@@ -79,17 +80,11 @@ def parse_arguments(argv):
                         help="fetch consumer processes for the first run (default 1; the others always use 1)")
     parser.add_argument("--fixtures", default=os.environ.get("PEGELONLINE_FIXTURES", str(FIXTURES)),
                         help=f"folder with {STATION_LIST}")
-    parser.add_argument("--config", default=str(DEFAULT_CONFIG), help="CKAN test configuration")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config option before CKAN starts (repeatable)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="profile the first run and print its N most expensive calls (to stderr)")
     parser.add_argument("--profile-file", metavar="PATH",
                         help="with --profile: also write the raw profile there (for pstats or snakeviz)")
-    parser.add_argument("--keep-data", action="store_true", help="leave the harvested datasets and tables")
-    parser.add_argument("--force", action="store_true", help="ignore pytest processes on the same stack")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of the text report")
-    parser.add_argument("--verbose", action="store_true", help="keep CKAN's INFO logging")
+    add_test_stack_arguments(parser, "leave the harvested datasets and tables")
     return parser.parse_args(argv)
 
 
