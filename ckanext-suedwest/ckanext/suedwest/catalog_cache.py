@@ -18,6 +18,8 @@ Fragments are written when a public dataset is indexed (``prerender``, called fr
 ``before_dataset_index``), from the very dict that the catalog search returns for it later. So the catalog
 is warm after every save, and ``ckan search-index rebuild`` warms it completely, e.g. after an upgrade
 (the bundle version is part of the key) or a Redis restart. A page only renders what is still missing.
+Bulk imports (harvesters) collect the datasets instead (``prerender_later``) and hand them to a background
+job once they are searchable (``enqueue_prerender``), so an import does not wait for the fragments.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ import functools
 import hashlib
 import json
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from importlib.metadata import version
 
 from rdflib import Graph, URIRef
@@ -45,16 +49,63 @@ def cache_enabled(rdf_format: str | None) -> bool:
             and not tk.asbool(tk.config.get("ckanext.dcat.expose_subcatalogs")))
 
 
+# The ids of datasets whose fragments wait for a background job, while a bulk import runs (prerender_later).
+_later: ContextVar[set | None] = ContextVar("suedwest_catalog_prerender_later", default=None)
+
+
 def prerender(index_dict: dict) -> None:
     """Write the fragment of a public, active dataset that is being indexed. A failure is logged and left to
     the catalog page (which renders what is missing): indexing and saving must not fail because of it."""
     if (not cache_enabled("ttl") or index_dict.get("capacity") != "public" or index_dict.get("state") != "active"
             or index_dict.get("dataset_type") != "dataset"):
         return
+    later = _later.get()
+    if later is not None:
+        later.add(index_dict["id"])
+        return
     try:
         FragmentCachingSerializer().fragments([json.loads(index_dict["validated_data_dict"])])
     except Exception:
         log.warning("Could not prerender the catalog fragment of dataset %s", index_dict.get("id"), exc_info=True)
+
+
+@contextmanager
+def prerender_later(dataset_ids: set):
+    """Inside the block, indexing collects the ids of the datasets whose fragments are due in ``dataset_ids``
+    instead of rendering them (about 10 ms each); pass them to ``enqueue_prerender`` once they are committed
+    to the search index."""
+    token = _later.set(dataset_ids)
+    try:
+        yield
+    finally:
+        _later.reset(token)
+
+
+def enqueue_prerender(dataset_ids) -> None:
+    """Render the fragments of these (committed) datasets in CKAN's background jobs worker. If the job cannot
+    be queued, the catalog page renders them when it first serves them."""
+    ids = sorted(dataset_ids)
+    if not ids:
+        return
+    try:
+        tk.enqueue_job(render_fragments, [ids], title=f"Catalog fragments of {len(ids)} datasets")
+    except Exception:
+        log.warning("Could not queue the catalog fragments of %d datasets; the catalog renders them on demand",
+                    len(ids), exc_info=True)
+
+
+def render_fragments(dataset_ids: list[str]) -> int:
+    """Background job: write the fragments of the public datasets among ``dataset_ids``, from the dicts the
+    catalog search returns (the same as ``prerender`` uses). Returns how many datasets it found."""
+    found = 0
+    for start in range(0, len(dataset_ids), 200):
+        chunk = dataset_ids[start:start + 200]
+        results = tk.get_action("package_search")({"ignore_auth": True}, {
+            "fq": "id:(" + " OR ".join(f'"{dataset_id}"' for dataset_id in chunk) + ")", "rows": len(chunk),
+            "include_private": False})["results"]
+        FragmentCachingSerializer().fragments(results)
+        found += len(results)
+    return found
 
 
 class FragmentCachingSerializer(RDFSerializer):

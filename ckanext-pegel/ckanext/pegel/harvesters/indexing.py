@@ -18,6 +18,9 @@ a ``before_commit`` listener that runs before CKAN's takes the objects that only
 in the same commit out of that fan-out, so each new dataset is indexed once. It only does so while CKAN's
 search indexing is the sole observer of domain object changes (``IDomainObjectModification``,
 ``IResourceUrlChange``): another observer would miss the notifications of those objects.
+
+The catalog fragments of the harvested datasets (ckanext-suedwest's ``catalog_cache``) are rendered by a
+background job after each Solr commit instead of during the import.
 """
 from __future__ import annotations
 
@@ -32,6 +35,8 @@ import ckan.model as model
 import ckan.plugins as plugins
 import ckan.plugins.toolkit as tk
 
+from ckanext.suedwest import catalog_cache
+
 log = logging.getLogger(__name__)
 
 SETTING = "ckan.search.solr_commit"
@@ -43,15 +48,18 @@ class DeferredCommits:
     def __init__(self):
         self.pending = 0
         self.since = None
+        self.fragments_due: set[str] = set()
 
     @contextmanager
     def deferred(self):
-        """Index without committing inside the block (if the site commits at all), and a dataset created
-        in it only once."""
-        with new_datasets_indexed_once():
-            if not tk.config.get(SETTING):
+        """Index without committing inside the block (if the site commits at all), a dataset created in it
+        only once, and its catalog fragment after the commit."""
+        if not tk.config.get(SETTING):
+            with new_datasets_indexed_once():
                 yield
-                return
+            return
+        # The catalog fragments wait for the commit too: a background job renders them from the index.
+        with new_datasets_indexed_once(), catalog_cache.prerender_later(self.fragments_due):
             tk.config[SETTING] = False
             try:
                 yield
@@ -69,6 +77,9 @@ class DeferredCommits:
                 search.commit()
             except search.SearchIndexError:  # the next commit, of any dataset, makes them visible
                 log.exception("Solr commit after %d harvested datasets failed", self.pending)
+            else:
+                catalog_cache.enqueue_prerender(self.fragments_due)
+                self.fragments_due.clear()
             self.pending, self.since = 0, None
 
 

@@ -1,12 +1,16 @@
-"""A dataset the harvester creates is indexed once, completely; other observers keep CKAN's notifications."""
+"""A dataset the harvester creates is indexed once, completely; other observers keep CKAN's notifications; its
+catalog fragment is rendered by a background job after the Solr commit."""
 import pytest
 
 import ckan.plugins as plugins
+from ckan.lib import jobs
 from ckan.lib.search.index import PackageSearchIndex
 from ckan.tests import factories, helpers
 
 from ckanext.pegel.harvesters.indexing import new_datasets_indexed_once
+from ckanext.pegel.tests.harvesters.feed import KOBLENZ, create_source, datasets, run
 from ckanext.suedwest.tests import factories as dcatde
+from ckanext.suedwest.tests.test_catalog_cache import fragment_keys
 
 
 @pytest.fixture
@@ -88,3 +92,18 @@ class TestIndexedOnce:
             plugins.unload("datapusher")
 
         assert indexed.count(dataset["id"]) == 2
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_catalog_fragments_of_harvested_stations_come_from_a_background_job_after_the_commit(feed, municipalities):
+    source = create_source(feed.url, {"stations": [KOBLENZ], "owner": "landkreis-mayen-koblenz"})
+    jobs.get_queue().empty()
+
+    run(source)
+
+    station = datasets()[KOBLENZ]
+    assert fragment_keys(station) == []  # not rendered during the import
+    [job] = [job for job in jobs.get_queue().jobs if job.func_name.endswith("catalog_cache.render_fragments")]
+    assert list(job.args) == [[station["id"]]]
+    assert job.perform() == 1
+    assert len(fragment_keys(station)) == 1
