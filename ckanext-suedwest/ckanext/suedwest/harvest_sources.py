@@ -38,15 +38,8 @@ def sources_file() -> Path:
 
 def load(path: Path) -> list[dict]:
     """The sources of the catalogue as harvest source dicts (with ``_line``); raises EntriesFileError."""
-    nodes = entries.load_list(path, "sources", "ckanext.suedwest.harvest_sources_file", "harvest sources")
-    sources, names = [], set()
-    for node in nodes:
-        source = _source(node, path)
-        if source["name"] in names:
-            raise EntriesFileError(f"{path}, line {source['_line']}: source '{source['name']}' is listed twice")
-        names.add(source["name"])
-        sources.append(source)
-    return sources
+    return entries.load_named_entries(path, "sources", "ckanext.suedwest.harvest_sources_file", "harvest sources",
+                                      "source", _source)
 
 
 def _source(node, path) -> dict:

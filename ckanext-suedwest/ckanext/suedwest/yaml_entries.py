@@ -38,6 +38,19 @@ def load_list(path: Path, key: str, setting: str, what: str) -> list[yaml.Node]:
     raise EntriesFileError(f"{path}, line {line(root)}: no '{key}' list")
 
 
+def load_named_entries(path: Path, key: str, setting: str, what: str, one: str, parse) -> list[dict]:
+    """Every entry of the list under ``key``, as ``parse(node, path)`` makes it (a dict with a ``name``);
+    ``one`` names a single entry in messages. A name listed twice is an error."""
+    parsed, names = [], set()
+    for node in load_list(path, key, setting, what):
+        entry = parse(node, path)
+        if entry["name"] in names:
+            raise EntriesFileError(f"{path}, line {line(node)}: {one} '{entry['name']}' is listed twice")
+        names.add(entry["name"])
+        parsed.append(entry)
+    return parsed
+
+
 def entry_items(node, path: Path, known, what: str) -> Iterator[tuple[str, Any, int]]:
     """(key, value, line of the value) of one entry, refusing keys that are not in ``known``."""
     if not isinstance(node, yaml.MappingNode):

@@ -51,15 +51,8 @@ def tenants_file() -> Path:
 
 def load(path: Path) -> list[dict]:
     """The tenants of the file as organisation dicts; raises EntriesFileError naming the line."""
-    nodes = entries.load_list(path, "tenants", "ckanext.tenant.tenants_file", "municipalities")
-    tenants, names = [], set()
-    for node in nodes:
-        tenant = _tenant(node, path)
-        if tenant["name"] in names:
-            raise EntriesFileError(f"{path}, line {entries.line(node)}: tenant '{tenant['name']}' is listed twice")
-        names.add(tenant["name"])
-        tenants.append(tenant)
-    return tenants
+    return entries.load_named_entries(path, "tenants", "ckanext.tenant.tenants_file", "municipalities", "tenant",
+                                      _tenant)
 
 
 def _tenant(node, path) -> dict:
