@@ -29,8 +29,7 @@ def sync(path, check):
         click.echo(f"{path}: {len(sources)} sources, all valid")
         return
     report = harvest_sources.sync(sources)
-    for label, names in (("created", report.created), ("updated", report.updated), ("unchanged", report.unchanged)):
-        if names:
-            click.echo(f"{label}: {', '.join(names)}")
+    for line in report.summary():
+        click.echo(line)
     for name in report.not_in_file:
         click.secho(f"not in the catalogue (kept, with its datasets): {name}", fg="yellow")

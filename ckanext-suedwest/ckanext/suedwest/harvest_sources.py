@@ -9,7 +9,6 @@ reported, never deleted (its datasets and job history stay).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import ckan.model as model
@@ -17,19 +16,11 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import validate as navl_validate
 
 from ckanext.suedwest import yaml_entries as entries
-from ckanext.suedwest.yaml_entries import EntriesFileError
+from ckanext.suedwest.yaml_entries import EntriesFileError, SyncReport
 
 FIELDS = {"name": True, "title": True, "type": True, "url": True, "organization": True, "frequency": False,
           "description": False, "config": False}  # key -> required
 DEFAULT_FREQUENCY = "MANUAL"
-
-
-@dataclass
-class SyncReport:
-    created: list = field(default_factory=list)
-    updated: list = field(default_factory=list)
-    unchanged: list = field(default_factory=list)
-    not_in_file: list = field(default_factory=list)
 
 
 def sources_file() -> Path:

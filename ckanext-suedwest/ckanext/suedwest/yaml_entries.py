@@ -1,7 +1,8 @@
 """Reading a reviewed YAML file that lists entries (the tenants file, the harvest-source catalogue) so that
-every mistake is reported with its line, before anything is written."""
+every mistake is reported with its line, before anything is written; and the report of synchronising it."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -10,6 +11,20 @@ import yaml
 
 class EntriesFileError(Exception):
     """A problem in the file, with the line it is on."""
+
+
+@dataclass
+class SyncReport:
+    """What synchronising the entries into CKAN did, by entry name."""
+    created: list = field(default_factory=list)
+    updated: list = field(default_factory=list)
+    unchanged: list = field(default_factory=list)
+    not_in_file: list = field(default_factory=list)  # in CKAN, no longer in the file: reported, kept
+
+    def summary(self) -> list[str]:
+        """One line per non-empty group, such as "created: a, b"."""
+        groups = (("created", self.created), ("updated", self.updated), ("unchanged", self.unchanged))
+        return [f"{label}: {', '.join(names)}" for label, names in groups if names]
 
 
 def line(node) -> int:

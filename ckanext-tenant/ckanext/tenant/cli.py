@@ -27,9 +27,8 @@ def sync(path):
     except tenants_file.EntriesFileError as error:
         raise click.ClickException(f"{error}. Nothing was changed.")
     report = tenants_file.sync(tenants)
-    for label, names in (("created", report.created), ("updated", report.updated), ("unchanged", report.unchanged)):
-        if names:
-            click.echo(f"{label}: {', '.join(names)}")
+    for line in report.summary():
+        click.echo(line)
     for name in report.not_in_file:
         click.secho(f"not in the tenants file (kept, with its data): {name}", fg="yellow")
 

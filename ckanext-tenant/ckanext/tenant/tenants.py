@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import magic
@@ -26,7 +25,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib import uploader
 
 from ckanext.suedwest import yaml_entries as entries
-from ckanext.suedwest.yaml_entries import EntriesFileError
+from ckanext.suedwest.yaml_entries import EntriesFileError, SyncReport
 
 FIELDS = {
     "name": True, "title": True, "kind": True, "federal_state": True, "official_key": True,
@@ -35,14 +34,6 @@ FIELDS = {
     "logo": False,
 }  # field -> required
 LOGO_DIGEST_LENGTH = 16
-
-
-@dataclass
-class SyncReport:
-    created: list = field(default_factory=list)
-    updated: list = field(default_factory=list)
-    unchanged: list = field(default_factory=list)
-    not_in_file: list = field(default_factory=list)
 
 
 def tenants_file() -> Path:
